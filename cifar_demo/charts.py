@@ -1,0 +1,170 @@
+"""Plotly figure builders: pure functions from plain arrays to ``go.Figure``.
+
+Nothing here computes a metric or knows about Streamlit: the caller computes
+(see ``evaluation``), these draw, the page shows. All figures share one look
+(``plotly_white``, small margins, class names on the class axis).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
+
+from cifar_demo.data import CLASS_NAMES
+
+TEMPLATE = "plotly_white"
+MARGIN = dict(l=10, r=10, t=40, b=10)
+COLORS = qualitative.Plotly  # one colour per split, run or metric, cycled
+PERCENT = ".0%"
+
+
+def _styled(fig: go.Figure, *, title: str | None = None, **layout) -> go.Figure:
+    fig.update_layout(template=TEMPLATE, margin=MARGIN, title=title,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), **layout)
+    return fig
+
+
+def _color(i: int) -> str:
+    return COLORS[i % len(COLORS)]
+
+
+def moving_average(values: Sequence[float], window: int) -> np.ndarray:
+    """Trailing mean over up to ``window`` values; the first points average what there is.
+
+    float array of the same length (N,) as ``values``, so it lines up with the raw curve
+    from the very first batch.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    window = max(int(window), 1)
+    sums = np.cumsum(np.concatenate([[0.0], x]))
+    end = np.arange(1, len(x) + 1)
+    start = np.maximum(end - window, 0)
+    return (sums[end] - sums[start]) / (end - start)
+
+
+def class_counts(counts_by_split: Mapping[str, Sequence[int]], *, title: str | None = None) -> go.Figure:
+    """Grouped bars: images per class, one bar colour per split.
+
+    counts_by_split: {split name: int array of shape (10,)}, e.g. {"train": ..., "test": ...}.
+    """
+    fig = go.Figure([go.Bar(name=split, x=list(CLASS_NAMES), y=np.asarray(counts).tolist(),
+                            marker_color=_color(i))
+                     for i, (split, counts) in enumerate(counts_by_split.items())])
+    fig.update_xaxes(title="Class")
+    fig.update_yaxes(title="Images")
+    return _styled(fig, title=title, barmode="group")
+
+
+def batch_curves(steps: Sequence[int], loss: Sequence[float], accuracy: Sequence[float], *,
+                 smooth: int = 20) -> go.Figure:
+    """Live training curves: loss (left) and accuracy (right) per batch.
+
+    steps, loss, accuracy: arrays of shape (N,). Per-batch values are noisy, so each
+    is drawn faint with its ``smooth``-batch moving average on top (raw only if smooth <= 1).
+    """
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.1)
+    x = np.asarray(steps).tolist()
+    for col, (name, values) in enumerate((("loss", loss), ("accuracy", accuracy)), start=1):
+        color = _color(col - 1)
+        raw = np.asarray(values, dtype=np.float64)
+        fig.add_trace(go.Scatter(x=x, y=raw.tolist(), name=f"{name} (per batch)", mode="lines",
+                                 line=dict(color=color, width=1), opacity=0.3 if smooth > 1 else 1.0),
+                      row=1, col=col)
+        if smooth > 1:
+            fig.add_trace(go.Scatter(x=x, y=moving_average(raw, smooth).tolist(),
+                                     name=f"{name} ({smooth}-batch average)", mode="lines",
+                                     line=dict(color=color, width=2)),
+                          row=1, col=col)
+    fig.update_xaxes(title="Batch")
+    fig.update_yaxes(title="Loss", rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(title="Accuracy", tickformat=PERCENT, range=[0, 1], row=1, col=2)
+    return _styled(fig)
+
+
+def epoch_curves(histories: Mapping[str, Sequence[Mapping[str, float]]], *,
+                 metric: str = "accuracy") -> go.Figure:
+    """One metric per epoch for one or more runs: train dashed, validation solid, one colour per run.
+
+    histories: {run label: [{"epoch": 1, "loss": .., "accuracy": .., "val_loss": .., ...}, ...]}.
+    Epochs lacking a value are skipped, and a run without ``val_<metric>`` draws train only.
+    """
+    fig = go.Figure()
+    for i, (label, rows) in enumerate(histories.items()):
+        for key, kind, dash in ((metric, "train", "dash"), (f"val_{metric}", "validation", "solid")):
+            points = [(row.get("epoch", n), row[key]) for n, row in enumerate(rows, start=1)
+                      if row.get(key) is not None]
+            if not points:
+                continue
+            epochs, values = zip(*points)
+            # markers make a one-epoch run visible, and show where each epoch ended
+            fig.add_trace(go.Scatter(x=list(epochs), y=list(values), name=f"{label} {kind}",
+                                     mode="lines+markers", legendgroup=label,
+                                     line=dict(color=_color(i), dash=dash)))
+    fig.update_xaxes(title="Epoch", tick0=1, dtick=1 if _max_epochs(histories) <= 20 else None)
+    axis = dict(title=metric.replace("_", " ").capitalize())
+    if "accuracy" in metric:
+        axis.update(tickformat=PERCENT)
+    fig.update_yaxes(**axis)
+    return _styled(fig)
+
+
+def _max_epochs(histories) -> int:
+    return max((len(rows) for rows in histories.values()), default=0)
+
+
+def confusion_matrix(cm: np.ndarray, *, normalized: bool = False) -> go.Figure:
+    """Heatmap of a (10, 10) confusion matrix: rows true classes (top to bottom), columns predicted.
+
+    cm: counts, or row-normalised fractions with ``normalized`` (cell text then in percent).
+    """
+    cm = np.asarray(cm)
+    n = len(CLASS_NAMES)
+    if cm.shape != (n, n):
+        raise ValueError(f"confusion matrix has shape {cm.shape}; expected ({n}, {n})")
+    text = [[f"{v:.0%}" if normalized else f"{int(v)}" for v in row] for row in cm]
+    value = "%{z:.1%}" if normalized else "%{z}"
+    fig = go.Figure(go.Heatmap(
+        z=cm.tolist(), x=list(CLASS_NAMES), y=list(CLASS_NAMES), text=text, texttemplate="%{text}",
+        colorscale="Blues", zmin=0, zmax=1 if normalized else None, showscale=False,
+        hovertemplate=f"true %{{y}}, predicted %{{x}}: {value}<extra></extra>"))
+    fig.update_xaxes(title="Predicted class", side="bottom", tickangle=-45)
+    # the first true class on top, as in a printed matrix
+    fig.update_yaxes(title="True class", autorange="reversed")
+    return _styled(fig)
+
+
+def top_k_bars(pairs: Sequence[tuple[str, float]]) -> go.Figure:
+    """Horizontal bars of (class name, probability) pairs, the most probable on top."""
+    ranked = sorted(pairs, key=lambda p: p[1])  # a category axis draws its first entry at the bottom
+    names = [name for name, _ in ranked]
+    probs = [float(p) for _, p in ranked]
+    fig = go.Figure(go.Bar(x=probs, y=names, orientation="h", marker_color=_color(0),
+                           text=[f"{p:.1%}" for p in probs], textposition="auto",
+                           hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
+    fig.update_xaxes(title="Probability", range=[0, 1], tickformat=PERCENT)
+    fig.update_yaxes(title=None)
+    return _styled(fig, height=max(160, 40 * len(names) + 60))
+
+
+def per_class_metrics(rows: Sequence[Mapping]) -> go.Figure:
+    """Grouped bars of precision, recall and F1 per class.
+
+    rows: as from ``Evaluation.report()``; the macro-average row is drawn as a
+    dotted line of the macro F1 rather than a bar.
+    """
+    classes = [r for r in rows if r["class"] in CLASS_NAMES]
+    names = [r["class"] for r in classes]
+    fig = go.Figure([go.Bar(name=label, x=names, y=[float(r[key]) for r in classes],
+                            marker_color=_color(i))
+                     for i, (key, label) in enumerate((("precision", "Precision"), ("recall", "Recall"),
+                                                       ("f1", "F1")))])
+    for r in rows:
+        if r["class"] not in CLASS_NAMES:
+            fig.add_hline(y=float(r["f1"]), line=dict(dash="dot", color="gray"),
+                          annotation_text=f"{r['class']} F1 {float(r['f1']):.1%}")
+    fig.update_xaxes(title="Class")
+    fig.update_yaxes(title="Score", range=[0, 1], tickformat=PERCENT)
+    return _styled(fig, barmode="group")
