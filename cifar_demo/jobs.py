@@ -1,0 +1,213 @@
+"""A training job that runs in a background thread: start, stop, snapshot.
+
+One job at a time per process: the app's pages, every browser session and the
+command line all see the same job, and asking for a second while one runs gets
+a JobBusyError that says which run is training. The job's thread keeps
+training whatever the page does (reruns, page switches, closed tabs).
+"""
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+
+from . import runs, training
+from .training import TrainConfig
+
+STARTING, RUNNING, STOPPING = "starting", "running", "stopping"
+DONE = (runs.FINISHED, runs.STOPPED, runs.FAILED)
+MAX_BATCH_POINTS = 5000  # per-batch points kept for the live chart; older ones are thinned
+
+
+class JobBusyError(RuntimeError):
+    """A job is already training in this process."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A consistent copy of a job's progress, safe to read from any thread."""
+    run_id: str
+    status: str                 # starting | running | stopping | finished | stopped | failed
+    epoch: int                  # the epoch under way (1-based), or the last one
+    epochs: int
+    batch: int                  # batches done in the current epoch
+    steps_per_epoch: int
+    batches: tuple = ()         # per-batch dicts: step, epoch, batch, loss, accuracy, lr
+    history: tuple = ()         # per-epoch dicts: epoch, loss, accuracy, val_loss, val_accuracy, lr
+    images_per_second: float = 0.0
+    eta_seconds: float | None = None
+    elapsed_seconds: float = 0.0
+    error: str | None = None
+    test_accuracy: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status not in DONE
+
+    @property
+    def progress(self) -> float:
+        """Share of all batches done, 0..1."""
+        total = self.epochs * max(1, self.steps_per_epoch)
+        return min(1.0, ((self.epoch - 1) * self.steps_per_epoch + self.batch) / total) if total else 0.0
+
+
+@dataclass
+class Job:
+    config: TrainConfig
+    run: runs.Run
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _state: dict = field(default_factory=dict)
+    _thread: threading.Thread | None = None
+
+    def __post_init__(self):
+        self._state.update(status=STARTING, epoch=1, batch=0, steps_per_epoch=0, batches=[], history=[],
+                           started=time.time(), first_batch_at=None, images=0, error=None, test_accuracy=None)
+
+    # --- control -------------------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Ask the training to stop after the batch under way; what was trained is kept."""
+        with self._lock:
+            if self._state["status"] in (STARTING, RUNNING):
+                self._state["status"] = STOPPING
+        self.stop_event.set()
+
+    def join(self, timeout: float | None = None) -> Snapshot:
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.snapshot()
+
+    @property
+    def active(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # --- progress ------------------------------------------------------------------------------------
+    def listen(self, event: dict) -> None:
+        """The listener handed to training: fold one event into the state."""
+        with self._lock:
+            s = self._state
+            if event["event"] == "batch":
+                now = time.time()
+                if s["first_batch_at"] is None:
+                    s["first_batch_at"], s["images_at_first"] = now, 0
+                s["epoch"], s["batch"] = event["epoch"], event["batch"]
+                s["images"] += self.config.batch_size
+                s["last_batch_at"] = now
+                s["batches"].append({k: event[k] for k in ("step", "epoch", "batch", "loss", "accuracy", "lr")})
+                if len(s["batches"]) > MAX_BATCH_POINTS:
+                    s["batches"] = s["batches"][::2]
+            elif event["event"] == "epoch":
+                s["history"].append({k: v for k, v in event.items() if k != "event"})
+            elif event["event"] == "status":
+                s.update({k: v for k, v in event.items() if k != "event"})
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            s = dict(self._state)
+            batches, history = tuple(s["batches"]), tuple(s["history"])
+        steps = s["steps_per_epoch"]
+        done = (s["epoch"] - 1) * steps + s["batch"]
+        total = self.config.epochs * steps
+        rate = eta = None
+        if s["first_batch_at"] is not None and done > 1:
+            # time from the first batch on, so graph building does not count against speed
+            spent = s["last_batch_at"] - s["first_batch_at"]
+            per_batch = spent / max(1, done - 1)
+            rate = self.config.batch_size / per_batch if per_batch > 0 else 0.0
+            eta = per_batch * max(0, total - done) if s["status"] in (RUNNING, STARTING) else None
+        end = s.get("ended", time.time())
+        return Snapshot(self.run.id, s["status"], s["epoch"], self.config.epochs, s["batch"], steps,
+                        batches, history, rate or 0.0, eta, end - s["started"], s["error"], s["test_accuracy"])
+
+    # --- the work ---------------------------------------------------------------------------------------
+    def _work(self, data) -> None:
+        try:
+            outcome = train(self.config, self.run, data=data, listener=self.listen, stop_event=self.stop_event)
+            self.listen({"event": "status", **outcome})
+        except Exception as exc:  # the thread must always leave a final status behind
+            reason = f"{exc.__class__.__name__}: {exc}"
+            self.run.set_status(runs.FAILED, error=reason, traceback=traceback.format_exc()[-4000:])
+            self.listen({"event": "status", "status": runs.FAILED, "error": reason})
+        finally:
+            with self._lock:
+                self._state["ended"] = time.time()
+
+
+def train(config: TrainConfig, run: runs.Run, *, data=None, listener=None, stop_event=None) -> dict:
+    """Train ``config`` into ``run``'s folder, in this thread; returns the final status event fields.
+
+    Saves the history and the model after each finished epoch, keeps the model
+    at a stop, keeps the last good model when the loss diverges, and evaluates
+    on the test set at the end. ``data`` defaults to ``data.load()``.
+    """
+    from . import data as data_module
+    from . import evaluation
+    import keras
+
+    listener = listener or (lambda event: None)
+    data = data if data is not None else data_module.load()
+    keras.utils.set_random_seed(config.seed)
+    parts = training.split(data, config)
+    if len(parts.y_train) == 0:
+        raise ValueError("no training images left after the validation split")
+    model = training.build_model(config, parts.x_train)
+    train_ds = training.make_dataset(parts.x_train, parts.y_train, config, training=True)
+    val_ds = (training.make_dataset(parts.x_val, parts.y_val, config, training=False)
+              if len(parts.y_val) else None)
+    steps = int(train_ds.cardinality())
+    listener({"event": "status", "status": RUNNING, "steps_per_epoch": steps})
+    total = steps * config.epochs
+
+    def save_epoch(row, model):
+        run.save_model(model)
+        run.append_epoch(row)
+
+    monitor = training.monitor(listener, steps_per_epoch=steps, stop_event=stop_event, validation=val_ds,
+                               schedule=lambda step: training.learning_rate_at(step, total, steps, config),
+                               on_epoch=save_epoch)
+    started = time.time()
+    model.fit(train_ds, epochs=config.epochs, callbacks=[monitor], verbose=0, shuffle=False)
+    seconds = time.time() - started
+    epochs_done = len(run.history())
+    if monitor.diverged:
+        run.set_status(runs.FAILED, error=monitor.diverged, train_seconds=seconds)
+        return {"status": runs.FAILED, "error": monitor.diverged}
+    stopped = stop_event is not None and stop_event.is_set() and epochs_done < config.epochs
+    if stopped and monitor.batches:
+        run.save_model(model)  # keep what the unfinished epoch trained too
+    result = {"status": runs.STOPPED if stopped else runs.FINISHED}
+    if run.has_model:
+        trained = run.load_model() if stopped and epochs_done == 0 and not monitor.batches else model
+        ev = evaluation.evaluate(trained, parts.x_test, parts.y_test, tta_flip=config.tta_flip)
+        run.save_evaluation(ev)
+        result["test_accuracy"] = float(ev.accuracy)
+    run.set_status(result["status"], train_seconds=seconds, epochs_done=epochs_done,
+                   test_accuracy=result.get("test_accuracy"))
+    return result
+
+
+# --- one job per process ----------------------------------------------------------------------------------
+
+_lock = threading.Lock()
+_current: Job | None = None
+
+
+def start(config: TrainConfig, *, data=None) -> Job:
+    """Start training ``config`` in a background thread; JobBusyError if one is training."""
+    global _current
+    with _lock:
+        if _current is not None and _current.active:
+            raise JobBusyError(f"run {_current.run.id} is training right now; stop it or wait for it "
+                               f"to finish before starting another")
+        run = runs.create(config.to_dict())
+        job = Job(config, run)
+        job._thread = threading.Thread(target=job._work, args=(data,), name=f"train-{run.id}", daemon=True)
+        _current = job
+        job._thread.start()
+        return job
+
+
+def current() -> Job | None:
+    """The job training now, or the last one this process ran (None before the first)."""
+    return _current

@@ -1,0 +1,203 @@
+"""One folder per run on disk: config, history, model, evaluation, status.
+
+::
+
+    runs/20261122-101500-keras_tutorial/
+        config.json      the TrainConfig, so the run can be replayed
+        status.json      running | finished | stopped | failed, with the reason and the process id
+        history.json     one row per finished epoch, rewritten after each epoch
+        model.keras      the model after the last finished epoch (or at the stop)
+        evaluation.json  test accuracy, confusion matrix, per-class report
+        predictions.npz  the test set's class probabilities
+
+Every file is written atomically (files.py), so a crash leaves the previous
+version whole. A run whose status says running but whose process is gone is
+listed as interrupted, with its finished epochs and last saved model intact.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import files
+
+DEFAULT_ROOT = "runs"
+MODEL_FILE = "model.keras"
+RUNNING, FINISHED, STOPPED, FAILED, INTERRUPTED = "running", "finished", "stopped", "failed", "interrupted"
+_live_here: set[str] = set()  # ids of runs this process is training right now
+
+
+class RunError(LookupError):
+    """A run that does not exist or cannot be read; the message says which."""
+
+
+def root() -> Path:
+    """The runs folder: $CIFAR_DEMO_RUNS, else ./runs."""
+    return Path(os.environ.get("CIFAR_DEMO_RUNS", DEFAULT_ROOT))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass(frozen=True)
+class Run:
+    path: Path
+
+    @property
+    def id(self) -> str:
+        return self.path.name
+
+    # --- reading --------------------------------------------------------------------------------
+    @property
+    def config(self) -> dict:
+        return self._read("config.json", {})
+
+    def history(self) -> list[dict]:
+        return self._read("history.json", [])
+
+    def status_record(self) -> dict:
+        return self._read("status.json", {"status": INTERRUPTED})
+
+    @property
+    def status(self) -> str:
+        record = self.status_record()
+        state = record.get("status", INTERRUPTED)
+        if state == RUNNING and not self._still_running(record):
+            return INTERRUPTED
+        return state
+
+    def _still_running(self, record: dict) -> bool:
+        pid = record.get("pid")
+        if pid == os.getpid():
+            return self.id in _live_here
+        return isinstance(pid, int) and record.get("host") == os.uname().nodename and _pid_alive(pid)
+
+    @property
+    def model_path(self) -> Path:
+        return self.path / MODEL_FILE
+
+    @property
+    def has_model(self) -> bool:
+        return self.model_path.is_file()
+
+    def load_model(self):
+        """The saved keras.Model, loaded with Keras's safe_mode (no arbitrary code)."""
+        return load_model_file(self.model_path)
+
+    def evaluation(self):
+        """The saved Evaluation, or None when the run has none yet."""
+        from . import evaluation
+        try:
+            return evaluation.load(self.path)
+        except FileNotFoundError:
+            return None
+
+    def summary(self) -> dict:
+        """What a runs table shows: one flat dict."""
+        history, config, record = self.history(), self.config, self.status_record()
+        vals = [row["val_accuracy"] for row in history if "val_accuracy" in row]
+        evaluation = self._read("evaluation.json", {})
+        return {
+            "id": self.id, "status": self.status, "preset": config.get("preset", "?"),
+            "epochs": f"{len(history)}/{config.get('epochs', '?')}",
+            "epochs_done": len(history),
+            "best_val_accuracy": max(vals) if vals else None,
+            "final_val_accuracy": vals[-1] if vals else None,
+            "test_accuracy": evaluation.get("summary", {}).get("accuracy"),
+            "train_seconds": record.get("train_seconds"),
+            "created": record.get("created"), "error": record.get("error"),
+        }
+
+    def _read(self, name: str, default):
+        try:
+            return files.read_json(self.path / name)
+        except FileNotFoundError:
+            return default
+        except ValueError as exc:
+            raise RunError(f"{self.path / name} is not valid JSON: {exc}") from exc
+
+    # --- writing ------------------------------------------------------------------------------
+    def set_status(self, status: str, **extra) -> None:
+        record = {**self.status_record(), **extra, "status": status, "updated": time.time()}
+        if status == RUNNING:
+            record.update(pid=os.getpid(), host=os.uname().nodename)
+            _live_here.add(self.id)
+        else:
+            _live_here.discard(self.id)
+        files.write_json(self.path / "status.json", record)
+
+    def append_epoch(self, row: dict) -> None:
+        files.write_json(self.path / "history.json", [*self.history(), row])
+
+    def save_model(self, model) -> None:
+        with files.atomic_path(self.model_path, suffix=".keras") as tmp:
+            model.save(tmp)
+
+    def save_evaluation(self, evaluation) -> None:
+        from . import evaluation as ev
+        ev.save(evaluation, self.path)
+
+
+def load_model_file(path: Path | str):
+    """Load a .keras file with safe_mode; a missing or broken file raises RunError."""
+    import keras
+    path = Path(path)
+    if not path.is_file():
+        raise RunError(f"{path} does not exist")
+    try:
+        return keras.saving.load_model(path, safe_mode=True, compile=False)
+    except Exception as exc:  # Keras raises many kinds for a damaged or foreign file
+        raise RunError(f"{path} is not a model Keras can load safely ({exc.__class__.__name__}: "
+                       f"{str(exc).splitlines()[0][:200] if str(exc) else 'no detail'})") from exc
+
+
+def create(config: dict, *, base: Path | None = None) -> Run:
+    """A new run folder named by time and preset, holding config.json and a running status."""
+    base = Path(base or root())
+    slug = re.sub(r"[^a-z0-9_]+", "-", str(config.get("preset", "custom")).lower())
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(1000):
+        path = base / (f"{stamp}-{slug}" if n == 0 else f"{stamp}-{slug}-{n}")
+        try:
+            path.mkdir(parents=True)
+            break
+        except FileExistsError:
+            continue
+    run = Run(path)
+    files.write_json(path / "config.json", config)
+    run.set_status(RUNNING, created=time.time())
+    return run
+
+
+def list_runs(base: Path | None = None) -> list[Run]:
+    """Every run folder under the runs root, newest first."""
+    base = Path(base or root())
+    if not base.is_dir():
+        return []
+    found = [Run(p) for p in base.iterdir() if p.is_dir() and (p / "config.json").is_file()]
+    return sorted(found, key=lambda r: r.id, reverse=True)
+
+
+def open_run(ref: str | Path, base: Path | None = None) -> Run:
+    """A run by its id (folder name under the root) or by its folder's path."""
+    for candidate in (Path(ref), Path(base or root()) / str(ref)):
+        if (candidate / "config.json").is_file():
+            return Run(candidate)
+    raise RunError(f"no run {ref!r}: give a run id from `python -m cifar_demo runs` or a run folder")
+
+
+def delete(run: Run) -> None:
+    if run.status == RUNNING:
+        raise RunError(f"run {run.id} is training right now; stop it before deleting it")
+    shutil.rmtree(run.path)
