@@ -162,6 +162,12 @@ def load_model_file(path: Path | str):
                        f"{str(exc).splitlines()[0][:200] if str(exc) else 'no detail'})") from exc
 
 
+def default_run() -> Run | None:
+    """The model that ships with the project (default_run/ beside the package), if present."""
+    path = Path(__file__).resolve().parent.parent / "default_run"
+    return Run(path) if (path / MODEL_FILE).is_file() else None
+
+
 def create(config: dict, *, base: Path | None = None) -> Run:
     """A new run folder named by time and preset, holding config.json and a running status."""
     base = Path(base or root())
