@@ -27,6 +27,8 @@ FOLDER = "cifar-10-batches-py"
 ARCHIVE = "cifar-10-python.tar.gz"
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_BATCH = "test_batch"
+ORIGIN = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+ORIGIN_SHA256 = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"
 CACHE_VERSION = 1  # bump when the cached arrays' layout changes
 
 
@@ -121,7 +123,8 @@ def find_source(download: bool = True) -> Path:
             path = path / FOLDER
         return path
     cache = keras_cache_dir()
-    for candidate in (cache / FOLDER, cache / ARCHIVE):
+    # Keras 3 unpacks its download into cifar-10-batches-py-target/, Keras 2 beside it
+    for candidate in (cache / f"{FOLDER}-target" / FOLDER, cache / FOLDER, cache / ARCHIVE):
         if candidate.exists():
             return candidate
     if not download:
@@ -132,13 +135,14 @@ def find_source(download: bool = True) -> Path:
 def _download() -> Path:
     try:
         import keras
-        keras.datasets.cifar10.load_data()  # downloads and unpacks into the Keras cache
+        # only the archive: Keras's own load_data would unpickle it without restrictions
+        path = keras.utils.get_file(fname=ARCHIVE, origin=ORIGIN, file_hash=ORIGIN_SHA256)
     except Exception as exc:  # any network or file failure means the same thing to the user
         raise DataError(
             f"CIFAR-10 is not on this machine and Keras could not download it ({exc.__class__.__name__}). "
             f"Download {ARCHIVE} and set CIFAR10_PATH to it."
         ) from exc
-    return keras_cache_dir() / FOLDER
+    return Path(path)
 
 
 # --- reading ------------------------------------------------------------------------
@@ -171,19 +175,16 @@ def _read_payloads(source: Path) -> dict[str, bytes]:
         return {n: (source / n).read_bytes() for n in names}
     try:
         with tarfile.open(source, "r:*") as tar:
-            payloads = {}
-            for n in names:
-                member = tar.extractfile(f"{FOLDER}/{n}")
-                if member is None:
-                    raise KeyError(n)
-                payloads[n] = member.read()
-            return payloads
-    except KeyError as exc:
-        raise DataError(f"{source} has no {FOLDER}/{exc.args[0]}: it is not the CIFAR-10 python archive. "
-                        f"Download {ARCHIVE} again.") from exc
+            wanted = {f"{FOLDER}/{n}": n for n in names}
+            payloads = {wanted[m.name]: tar.extractfile(m).read() for m in tar if m.name in wanted and m.isfile()}
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         raise DataError(f"{source} could not be read ({exc.__class__.__name__}: {exc}); the file is "
                         f"truncated or corrupt. Download {ARCHIVE} again.") from exc
+    missing = [n for n in names if n not in payloads]
+    if missing:
+        raise DataError(f"{source} has no {FOLDER}/{missing[0]}: it is not the CIFAR-10 python "
+                        f"archive. Download {ARCHIVE} again.")
+    return payloads
 
 
 def decode(source: Path) -> Cifar10:
@@ -267,3 +268,53 @@ def mean_images(images: np.ndarray, labels: np.ndarray) -> np.ndarray:
         if len(members):
             out[c] = np.asarray(images[members], dtype=np.float64).mean(axis=0)
     return np.round(out).astype(np.uint8)
+
+
+# --- looking at the images (the Explore page) ---------------------------------------------------
+
+def upscale(images: np.ndarray, factor: int) -> np.ndarray:
+    """Enlarge by repeating each pixel ``factor`` times each way: crisp blocks, never a blur.
+
+    images: array of shape (H, W, C) or (N, H, W, C); the result has H and W times ``factor``.
+    """
+    if factor < 1:
+        raise ValueError(f"factor must be at least 1, not {factor}")
+    return np.asarray(images).repeat(factor, axis=-3).repeat(factor, axis=-2)
+
+
+def page_of(items: np.ndarray, page: int, per_page: int) -> tuple[np.ndarray, int, int]:
+    """(the items on page ``page``, that page's number, the number of pages).
+
+    Pages count from 1; a page past either end is clamped to the nearest one
+    that exists, and no items still make one (empty) page.
+    """
+    if per_page < 1:
+        raise ValueError(f"per_page must be at least 1, not {per_page}")
+    pages = max(1, -(-len(items) // per_page))
+    page = min(max(int(page), 1), pages)
+    return items[(page - 1) * per_page:page * per_page], page, pages
+
+
+def describe_pixels(image: np.ndarray) -> list[dict]:
+    """One image as numbers, as stored and as the model gets it (after ``normalize``): one dict each."""
+    return [{"stage": stage, "shape": str(tuple(x.shape)), "dtype": str(x.dtype),
+             "min": x.min().item(), "max": x.max().item(), "mean": float(x.mean())}
+            for stage, x in (("stored (uint8)", np.asarray(image)), ("normalize(x)", normalize(np.asarray(image))))]
+
+
+def pixel_row(image: np.ndarray, row: int) -> dict[str, list[int]]:
+    """Row ``row`` of an RGB image of shape (H, W, 3) as {"R": W values, "G": ..., "B": ...}."""
+    pixels = np.asarray(image)[row]
+    return {channel: pixels[:, c].tolist() for c, channel in enumerate("RGB")}
+
+
+def augmented_copies(image: np.ndarray, *, n: int = 8, flip: bool, shift: int, seed: int) -> np.ndarray:
+    """n random augmentations of one image: uint8 array of shape (n, 32, 32, 3).
+
+    Made by ``training.augment_batch``, the very function training applies, so
+    what is shown is what the network is trained on; the same seed gives the same copies.
+    """
+    import tensorflow as tf
+    from .training import augment_batch
+    batch = tf.constant(np.repeat(np.asarray(image)[np.newaxis], n, axis=0))
+    return augment_batch(tf.random.Generator.from_seed(seed), batch, flip=flip, shift=shift).numpy()

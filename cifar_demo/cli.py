@@ -1,0 +1,228 @@
+"""The command line: ``python -m cifar_demo train | evaluate | predict | runs | presets``.
+
+Every error the user can cause ends as one line on stderr and a non-zero exit.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the terminal
+
+from . import data, models, runs  # noqa: E402  (after the environment is set)
+from .inference import ImageError  # noqa: E402
+
+USER_ERRORS = (data.DataError, runs.RunError, ImageError, models.SpecError, ValueError, OSError)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except USER_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .training import OPTIMIZERS, PRECISIONS, SCHEDULES
+    p = argparse.ArgumentParser(prog="python -m cifar_demo", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(required=True, metavar="COMMAND")
+
+    t = sub.add_parser("train", help="train a preset and save the run under the runs folder")
+    t.add_argument("--preset", default=models.DEFAULT_PRESET, choices=list(models.PRESETS))
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--optimizer", choices=OPTIMIZERS)
+    t.add_argument("--lr", "--learning-rate", dest="learning_rate", type=float)
+    t.add_argument("--schedule", choices=SCHEDULES)
+    t.add_argument("--subset", type=int, help="train on this many of the 50,000 training images")
+    t.add_argument("--test-subset", type=int, help="evaluate on the first N test images")
+    t.add_argument("--validation-split", type=float)
+    t.add_argument("--seed", type=int)
+    t.add_argument("--precision", choices=PRECISIONS)
+    t.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None)
+    t.add_argument("--shift", type=int)
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("evaluate", help="test-set accuracy, per-class report and confusions of a model")
+    e.add_argument("model", nargs="?", help="run id, run folder or .keras file (default: the shipped model)")
+    e.add_argument("--test-subset", type=int, help="evaluate on the first N test images")
+    e.set_defaults(func=cmd_evaluate)
+
+    r = sub.add_parser("predict", help="top-3 classes for image files")
+    r.add_argument("items", nargs="+", metavar="[MODEL] IMAGE",
+                   help="optionally a run id, run folder or .keras file first, then image files")
+    r.add_argument("-k", type=int, default=3, help="how many classes to show")
+    r.set_defaults(func=cmd_predict)
+
+    ls = sub.add_parser("runs", help="list the runs with status and accuracy")
+    ls.set_defaults(func=cmd_runs)
+
+    ps = sub.add_parser("presets", help="list the network presets")
+    ps.set_defaults(func=cmd_presets)
+    return p
+
+
+# --- train ------------------------------------------------------------------------------------------------
+
+def cmd_train(args) -> int:
+    from . import jobs
+    from .training import TrainConfig
+    options = ("epochs", "batch_size", "optimizer", "learning_rate", "schedule", "subset", "test_subset",
+               "validation_split", "seed", "precision", "flip", "shift")
+    overrides = {k: getattr(args, k) for k in options if getattr(args, k) is not None}
+    config = TrainConfig.for_preset(args.preset, **overrides)
+    dataset = data.load()
+    job = jobs.start(config, data=dataset)
+    print(f"training {models.preset(args.preset).title} into {job.run.path}", file=sys.stderr)
+    bar = ProgressBar(sys.stderr)
+    try:
+        while job.active:
+            bar.show(job.snapshot())
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("\nstopping after this batch (the model trained so far is kept)…", file=sys.stderr)
+        job.stop()
+        job.join()
+    snap = job.join()
+    bar.show(snap, final=True)
+    if snap.status == runs.FAILED:
+        print(f"error: training failed: {snap.error}", file=sys.stderr)
+        return 1
+    acc = f"{snap.test_accuracy:.2%}" if snap.test_accuracy is not None else "n/a"
+    print(f"{snap.status}: run {job.run.id}, {len(snap.history)} epochs, test accuracy {acc}")
+    return 0
+
+
+class ProgressBar:
+    """One updating line on a terminal; one line per finished epoch elsewhere."""
+
+    def __init__(self, stream):
+        self.stream, self.tty, self.epochs_shown = stream, stream.isatty(), 0
+
+    def show(self, snap, final: bool = False) -> None:
+        for row in snap.history[self.epochs_shown:]:
+            val = f", val accuracy {row['val_accuracy']:.2%}" if "val_accuracy" in row else ""
+            self._line(f"epoch {row['epoch']}/{snap.epochs}: loss {row['loss']:.3f}, "
+                       f"accuracy {row['accuracy']:.2%}{val}", newline=True)
+        self.epochs_shown = len(snap.history)
+        if self.tty and not final and snap.steps_per_epoch:
+            width = 24
+            filled = int(width * snap.batch / snap.steps_per_epoch)
+            last = snap.batches[-1] if snap.batches else {"loss": float("nan"), "accuracy": float("nan")}
+            eta = f"ETA {_clock(snap.eta_seconds)}" if snap.eta_seconds is not None else ""
+            self._line(f"epoch {snap.epoch}/{snap.epochs} [{'#' * filled}{'.' * (width - filled)}] "
+                       f"{snap.batch}/{snap.steps_per_epoch} loss {last['loss']:.3f} "
+                       f"acc {last['accuracy']:.2%} {snap.images_per_second:.0f} img/s {eta}")
+
+    def _line(self, text: str, newline: bool = False) -> None:
+        if self.tty:
+            self.stream.write("\r\033[K" + text + ("\n" if newline else ""))
+        elif newline:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    return f"{m}:{s:02d}"
+
+
+# --- evaluate / predict ------------------------------------------------------------------------------------
+
+def resolve_model(ref: str | None):
+    """(label, model, run or None) for a run id, run folder, .keras file, or the shipped default."""
+    if ref is None:
+        run = runs.default_run()
+        if run is None:
+            raise runs.RunError("no model given and no default model ships in this checkout; "
+                                "train one with `python -m cifar_demo train` and pass its run id")
+        return run.id, run.load_model(), run
+    path = Path(ref)
+    if path.suffix == ".keras":
+        return str(path), runs.load_model_file(path), None
+    run = runs.open_run(ref)
+    if not run.has_model:
+        raise runs.RunError(f"run {run.id} has no saved model yet (status: {run.status})")
+    return run.id, run.load_model(), run
+
+
+def _looks_like_model(ref: str) -> bool:
+    if ref.endswith(".keras"):
+        return True
+    try:
+        runs.open_run(ref)
+        return True
+    except runs.RunError:
+        return False
+
+
+def cmd_evaluate(args) -> int:
+    from . import evaluation
+    label, model, run = resolve_model(args.model)
+    dataset = data.load()
+    n = args.test_subset or len(dataset.y_test)
+    tta = bool(run and run.config.get("tta_flip"))
+    ev = evaluation.evaluate(model, dataset.x_test[:n], dataset.y_test[:n], tta_flip=tta)
+    if run is not None and run.path != getattr(runs.default_run(), "path", None):
+        run.save_evaluation(ev)
+    print(f"{label}: test accuracy {ev.accuracy:.2%} on {n} images{' (flip averaged)' if tta else ''}")
+    print(f"{'class':<12}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}")
+    for row in ev.report():
+        print(f"{row['class']:<12}{row['precision']:>10.3f}{row['recall']:>10.3f}{row['f1']:>10.3f}"
+              f"{row['support']:>9}")
+    pairs = ", ".join(f"{t} as {p} ({c})" for t, p, c in ev.most_confused(3))
+    print(f"most confused: {pairs}")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from . import inference
+    items = list(args.items)
+    ref = items.pop(0) if len(items) > 1 or _looks_like_model(items[0]) else None
+    if ref is not None and not items:
+        raise ValueError("no image files given")
+    label, model, _ = resolve_model(ref)
+    failures, inputs, names = 0, [], []
+    for name in items:
+        try:
+            raw = Path(name).read_bytes()
+            inputs.append(inference.prepare(raw, Path(name).name)[1])
+            names.append(name)
+        except (ImageError, OSError) as exc:
+            print(f"error: {name}: {exc}", file=sys.stderr)
+            failures += 1
+    if inputs:
+        import numpy as np
+        for name, top in zip(names, inference.top_k(model, np.stack(inputs), args.k)):
+            print(f"{name}: " + ", ".join(f"{cls} {p:.1%}" for cls, p in top))
+    return 1 if failures else 0
+
+
+# --- listings -------------------------------------------------------------------------------------------------
+
+def cmd_runs(args) -> int:
+    found = runs.list_runs()
+    if not found:
+        print(f"no runs under {runs.root()} yet: start one with `python -m cifar_demo train`")
+        return 0
+    print(f"{'run':<36}{'status':<13}{'epochs':>8}{'best val':>10}{'test acc':>10}")
+    for run in found:
+        s = run.summary()
+        pct = lambda v: f"{v:.2%}" if v is not None else "-"  # noqa: E731
+        print(f"{s['id']:<36}{s['status']:<13}{s['epochs']:>8}{pct(s['best_val_accuracy']):>10}"
+              f"{pct(s['test_accuracy']):>10}")
+    return 0
+
+
+def cmd_presets(args) -> int:
+    for key, p in models.PRESETS.items():
+        print(f"{key:<16}{p.title}: {p.about}")
+    return 0
