@@ -1,0 +1,87 @@
+import numpy as np
+import pytest
+
+from cifar_demo import training
+from cifar_demo.training import TrainConfig
+
+
+def test_for_preset_takes_the_tutorial_settings_then_overrides():
+    cfg = TrainConfig.for_preset("keras_tutorial", epochs=3)
+    assert (cfg.epochs, cfg.batch_size, cfg.validation_split, cfg.optimizer) == (3, 64, 0.2, "adam")
+    assert cfg.spec[0]["type"] == "conv"
+
+
+def test_config_round_trips_through_a_dict():
+    import json
+    cfg = TrainConfig.for_preset("fast", subset=500, seed=4)
+    again = TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))
+    assert again == cfg
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"epochs": 0}, "epochs"), ({"learning_rate": -1}, "learning rate"), ({"optimizer": "rmsprop"}, "optimizer"),
+    ({"validation_split": 1.0}, "validation split"), ({"subset": 3}, "at least 10"), ({"shift": 20}, "shift"),
+])
+def test_bad_configs_are_refused_with_reasons(bad, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**bad)
+
+
+def test_schedules():
+    cfg = TrainConfig(learning_rate=1.0, schedule="warmup_linear", warmup_epochs=1)
+    lrs = [training.learning_rate_at(s, 100, 10, cfg) for s in range(100)]
+    assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
+    assert lrs[50] == pytest.approx(1 - 40 / 90) and lrs[-1] < 0.02
+    assert all(a >= b for a, b in zip(lrs[9:], lrs[10:]))
+    step = TrainConfig(learning_rate=1.0, schedule="step")
+    assert [training.learning_rate_at(s, 100, 10, step) for s in (0, 60, 80)] == pytest.approx([1, 0.1, 0.01])
+    cos = TrainConfig(learning_rate=1.0, schedule="cosine")
+    assert training.learning_rate_at(50, 100, 10, cos) == pytest.approx(0.5)
+
+
+def test_augment_batch_flips_and_shifts_like_numpy():
+    import tensorflow as tf
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (64, 32, 32, 3)).astype(np.uint8)
+    gen = tf.random.Generator.from_seed(1)
+    flipped = training.augment_batch(gen, tf.constant(images), flip=True, shift=0).numpy()
+    same = [np.array_equal(a, b) for a, b in zip(flipped, images)]
+    mirror = [np.array_equal(a, b[:, ::-1]) for a, b in zip(flipped, images)]
+    assert all(s or m for s, m in zip(same, mirror)) and 10 < sum(mirror) < 54
+    shifted = training.augment_batch(gen, tf.constant(images), flip=False, shift=2).numpy()
+    for out, img in zip(shifted, images):
+        padded = np.pad(img, ((2, 2), (2, 2), (0, 0)), mode="reflect")
+        crops = [padded[dy:dy + 32, dx:dx + 32] for dy in range(5) for dx in range(5)]
+        assert any(np.array_equal(out, c) for c in crops)
+    assert not np.array_equal(shifted, images)
+
+
+def test_split_is_seeded_disjoint_and_sized(cifar):
+    cfg = TrainConfig(subset=1000, validation_split=0.2, test_subset=300, seed=1)
+    part = training.split(cifar, cfg)
+    assert (len(part.y_train), len(part.y_val), len(part.y_test)) == (800, 200, 300)
+    again = training.split(cifar, cfg)
+    assert np.array_equal(part.x_val, again.x_val)
+    other = training.split(cifar, cfg.replace(seed=2))
+    assert not np.array_equal(part.y_train, other.y_train)
+
+
+def test_dataset_batches_are_normalised_one_hot_and_full(cifar):
+    cfg = TrainConfig(batch_size=64, flip=True, shift=2)
+    x, y = cifar.x_train[:200], cifar.y_train[:200]
+    batches = list(training.make_dataset(x, y, cfg, training=True))
+    assert len(batches) == 3 and all(b[0].shape == (64, 32, 32, 3) for b in batches)
+    xb, yb = batches[0]
+    assert xb.dtype.name == "float32" and 0 <= xb.numpy().min() and xb.numpy().max() <= 1
+    assert np.allclose(yb.numpy().sum(axis=1), 1)
+    evaluation = list(training.make_dataset(x, y, cfg, training=False))
+    assert sum(len(b[1]) for b in evaluation) == 200
+    assert np.allclose(evaluation[0][0].numpy(), x[:64] / 255.0)  # no augmentation, order kept
+
+
+def test_precision_auto_falls_back_to_float32_without_bf16(monkeypatch):
+    monkeypatch.setattr(training, "cpu_has_bf16", lambda: False)
+    assert training.resolve_precision("auto") == "float32"
+    monkeypatch.setattr(training, "cpu_has_bf16", lambda: True)
+    assert training.resolve_precision("auto") == "mixed_bfloat16"
+    assert training.resolve_precision("float32") == "float32"
