@@ -1,0 +1,79 @@
+"""The command line as a user meets it: real processes, real files."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "cifar_demo", *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600, env={**os.environ, **(env or {})})
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One tiny run trained through the CLI, shared by the tests that need a model."""
+    folder = tmp_path_factory.mktemp("cli_runs")
+    env = {"CIFAR_DEMO_RUNS": str(folder)}
+    done = cli("train", "--preset", "two_block", "--epochs", "1", "--subset", "400", "--test-subset", "300", env=env)
+    assert done.returncode == 0, done.stderr
+    return folder, env, done
+
+
+def test_train_prints_progress_and_writes_a_complete_run(trained):
+    folder, env, done = trained
+    assert "epoch 1/1: loss" in done.stderr
+    assert done.stdout.startswith("finished: run ") and "test accuracy" in done.stdout
+    (run,) = folder.iterdir()
+    assert {"config.json", "history.json", "model.keras", "evaluation.json", "status.json"} <= {p.name for p in run.iterdir()}
+    listing = cli("runs", env=env)
+    assert run.name in listing.stdout and "finished" in listing.stdout
+
+
+@pytest.mark.parametrize("as_path", [False, True])
+def test_evaluate_a_run_by_id_or_folder(trained, as_path):
+    folder, env, _ = trained
+    (run,) = folder.iterdir()
+    done = cli("evaluate", run if as_path else run.name, "--test-subset", "200", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "test accuracy" in done.stdout and "airplane" in done.stdout and "most confused" in done.stdout
+
+
+def test_predict_photos_and_report_bad_files_without_stopping(trained, tmp_path):
+    folder, env, _ = trained
+    (run,) = folder.iterdir()
+    photo = tmp_path / "sky.png"
+    Image.fromarray(np.full((64, 48, 3), (90, 140, 220), np.uint8)).save(photo)
+    text = tmp_path / "notes.jpg"
+    text.write_text("not a picture")
+    done = cli("predict", run.name, photo, text, env=env)
+    assert done.returncode == 1  # one file failed
+    line = next(l for l in done.stdout.splitlines() if l.startswith(str(photo)))
+    assert len(line.split(", ")) == 3 and "%" in line  # top-3 classes with probabilities
+    assert f"error: {text}" in done.stderr and "Traceback" not in done.stderr
+    model_file = run / "model.keras"
+    assert cli("predict", model_file, photo, env=env).returncode == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["evaluate", "no-such-run"], "error: no run 'no-such-run'"),
+    (["train", "--preset", "two_block", "--epochs", "0"], "error: epochs must be at least 1"),
+    (["predict", "no-such-run", "x.png"], "error: no run 'no-such-run'"),
+])
+def test_errors_are_one_clear_line(args, message):
+    done = cli(*args)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1].startswith(message)
+    assert "Traceback" not in done.stderr
+
+
+def test_missing_data_set_is_a_clean_error(tmp_path):
+    done = cli("train", "--epochs", "1", env={"CIFAR10_PATH": str(tmp_path / "gone.tar.gz")})
+    assert done.returncode == 2 and "gone.tar.gz, which does not exist" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,84 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from cifar_demo import files, runs
+
+
+def test_atomic_write_leaves_the_old_file_whole_when_the_writer_dies(tmp_path):
+    target = tmp_path / "history.json"
+    files.write_json(target, [{"epoch": 1}])
+    with pytest.raises(RuntimeError):
+        with files.atomic_path(target) as tmp:
+            tmp.write_text('[{"epoch": 1}, {"epo')  # half written...
+            raise RuntimeError("killed mid-write")
+    assert files.read_json(target) == [{"epoch": 1}]
+    assert [p.name for p in tmp_path.iterdir()] == ["history.json"]  # no temporary left behind
+
+
+def test_run_folder_lifecycle(runs_dir):
+    run = runs.create({"preset": "two_block", "epochs": 3})
+    assert run.path.parent == runs_dir and run.status == runs.RUNNING
+    run.append_epoch({"epoch": 1, "val_accuracy": 0.3})
+    run.append_epoch({"epoch": 2, "val_accuracy": 0.4})
+    run.set_status(runs.STOPPED)
+    s = run.summary()
+    assert (s["status"], s["epochs"], s["best_val_accuracy"]) == ("stopped", "2/3", 0.4)
+    assert runs.open_run(run.id) == run and runs.list_runs() == [run]
+
+
+def test_run_of_a_dead_process_is_interrupted_with_its_epochs(runs_dir):
+    run = runs.create({"preset": "two_block", "epochs": 5})
+    run.append_epoch({"epoch": 1, "val_accuracy": 0.25})
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    record = {**run.status_record(), "pid": int(dead.stdout), "status": "running"}
+    (run.path / "status.json").write_text(json.dumps(record))
+    assert run.status == runs.INTERRUPTED
+    assert run.summary()["epochs_done"] == 1
+
+
+def test_running_status_in_this_process_without_a_live_job_is_interrupted(runs_dir):
+    run = runs.create({"preset": "x"})
+    assert run.status == runs.RUNNING
+    runs._live_here.discard(run.id)  # as if the training thread had died without a word
+    assert run.status == runs.INTERRUPTED
+
+
+def test_unknown_run_and_broken_model_files_give_clear_errors(tmp_path):
+    with pytest.raises(runs.RunError, match="no run 'nope'"):
+        runs.open_run("nope")
+    half = tmp_path / "model.keras"
+    half.write_bytes(b"PK\x03\x04 half a zip")
+    with pytest.raises(runs.RunError, match="is not a model Keras can load safely"):
+        runs.load_model_file(half)
+    with pytest.raises(runs.RunError, match="does not exist"):
+        runs.load_model_file(tmp_path / "missing.keras")
+
+
+def test_model_with_a_lambda_is_refused_by_safe_mode(tmp_path):
+    import keras
+    inputs = keras.Input((32, 32, 3))
+    outputs = keras.layers.Lambda(lambda x: x * 2)(inputs)
+    path = tmp_path / "lambda.keras"
+    keras.Model(inputs, outputs).save(path)
+    with pytest.raises(runs.RunError, match="safely"):
+        runs.load_model_file(path)
+
+
+def test_corrupt_json_is_a_run_error(runs_dir):
+    run = runs.create({"preset": "x"})
+    (run.path / "history.json").write_text("[{")
+    with pytest.raises(runs.RunError, match="history.json is not valid JSON"):
+        run.history()
+
+
+def test_delete_refuses_a_running_run(runs_dir):
+    run = runs.create({"preset": "x"})
+    with pytest.raises(runs.RunError, match="training right now"):
+        runs.delete(run)
+    run.set_status(runs.FINISHED)
+    runs.delete(run)
+    assert not run.path.exists()
