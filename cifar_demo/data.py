@@ -282,17 +282,20 @@ def upscale(images: np.ndarray, factor: int) -> np.ndarray:
     return np.asarray(images).repeat(factor, axis=-3).repeat(factor, axis=-2)
 
 
-def page_of(items: np.ndarray, page: int, per_page: int) -> tuple[np.ndarray, int, int]:
-    """(the items on page ``page``, that page's number, the number of pages).
-
-    Pages count from 1; a page past either end is clamped to the nearest one
-    that exists, and no items still make one (empty) page.
-    """
+def page_count(n: int, per_page: int) -> int:
+    """Pages needed for n items, per_page to a page; no items still make one (empty) page."""
     if per_page < 1:
         raise ValueError(f"per_page must be at least 1, not {per_page}")
-    pages = max(1, -(-len(items) // per_page))
-    page = min(max(int(page), 1), pages)
-    return items[(page - 1) * per_page:page * per_page], page, pages
+    return max(1, -(-n // per_page))
+
+
+def page_of(items: np.ndarray, page: int, per_page: int) -> tuple[np.ndarray, int]:
+    """(the items on page ``page``, the page's number), pages counting from 1.
+
+    A page past either end is clamped to the nearest one that exists.
+    """
+    page = min(max(int(page), 1), page_count(len(items), per_page))
+    return items[(page - 1) * per_page:page * per_page], page
 
 
 def describe_pixels(image: np.ndarray) -> list[dict]:
@@ -302,10 +305,10 @@ def describe_pixels(image: np.ndarray) -> list[dict]:
             for stage, x in (("stored (uint8)", np.asarray(image)), ("normalize(x)", normalize(np.asarray(image))))]
 
 
-def pixel_row(image: np.ndarray, row: int) -> dict[str, list[int]]:
-    """Row ``row`` of an RGB image of shape (H, W, 3) as {"R": W values, "G": ..., "B": ...}."""
-    pixels = np.asarray(image)[row]
-    return {channel: pixels[:, c].tolist() for c, channel in enumerate("RGB")}
+def pixel_row(image: np.ndarray, row: int) -> list[dict]:
+    """Row ``row`` of an RGB image of shape (H, W, 3), one dict per pixel: {"x", "red", "green", "blue"}."""
+    return [{"x": x, "red": int(r), "green": int(g), "blue": int(b)}
+            for x, (r, g, b) in enumerate(np.asarray(image)[row])]
 
 
 def augmented_copies(image: np.ndarray, *, n: int = 8, flip: bool, shift: int, seed: int) -> np.ndarray:
@@ -318,3 +321,14 @@ def augmented_copies(image: np.ndarray, *, n: int = 8, flip: bool, shift: int, s
     from .training import augment_batch
     batch = tf.constant(np.repeat(np.asarray(image)[np.newaxis], n, axis=0))
     return augment_batch(tf.random.Generator.from_seed(seed), batch, flip=flip, shift=shift).numpy()
+
+
+def one_per_class(labels: np.ndarray, *, seed: int = 0) -> np.ndarray:
+    """int array of shape (10,): the index of one image of each class, in class order, drawn by seed."""
+    order = sample_indices(labels, seed=seed)
+    first = {}
+    for i in order:
+        first.setdefault(int(labels[i]), int(i))
+        if len(first) == len(CLASS_NAMES):
+            break
+    return np.array([first[c] for c in range(len(CLASS_NAMES)) if c in first], dtype=np.int64)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import io
 import warnings
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from cifar_demo import runs
 from cifar_demo.data import CLASS_NAMES, IMAGE_SHAPE, normalize
 
 FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF")  # "JPEG" also opens phones' multi-picture JPEGs
@@ -197,3 +199,66 @@ def top_k(model, images: np.ndarray, k: int = 3) -> list[list[tuple[str, float]]
     probs = predict_proba(model, images)
     order = np.argsort(-probs, axis=1, kind="stable")[:, :k]
     return [[(CLASS_NAMES[i], float(row[i])) for i in best] for row, best in zip(probs, order)]
+
+
+# --- a whole upload (the Predict page) ----------------------------------------------------------
+
+UNSURE_BELOW = 0.4  # a top probability under this is closer to a guess than an answer
+
+
+@dataclass(frozen=True)
+class Result:
+    """What became of one uploaded file: its predictions, or why it could not be used."""
+    name: str
+    original: Image.Image | None = None     # the upload as an RGB image
+    model_input: np.ndarray | None = None   # uint8 (32, 32, 3): all the model sees of it
+    top: tuple = ()                         # (class name, probability) pairs, most probable first
+    error: str | None = None                # for the user, naming the file
+
+    @property
+    def unsure(self) -> bool:
+        return bool(self.top) and self.top[0][1] < UNSURE_BELOW
+
+
+def classify_uploads(model, uploads, *, fit: str = "crop", k: int = 3) -> list[Result]:
+    """One Result per (name, bytes) upload, in order; all readable images go to the model in one batch.
+
+    A file that is not a usable image gets its error and does not stop the others.
+    """
+    results = []
+    for name, payload in uploads:
+        try:
+            original, x = prepare(payload, name, fit=fit)
+            results.append(Result(name, original, x))
+        except ImageError as exc:
+            results.append(Result(name, error=str(exc)))
+    good = [i for i, r in enumerate(results) if r.error is None]
+    if good:
+        tops = top_k(model, np.stack([results[i].model_input for i in good]), k=k)
+        for i, top in zip(good, tops):
+            results[i] = replace(results[i], top=tuple(top))
+    return results
+
+
+USABLE = (runs.FINISHED, runs.STOPPED, runs.INTERRUPTED)  # a model that is no longer changing
+
+
+def prediction_models(run_list, default=None) -> tuple[list, int]:
+    """(the runs whose model can predict, the index to preselect).
+
+    The shipped default model comes first and is preselected; then every run in
+    ``run_list`` (newest first) that has a model and is done training, and the
+    newest finished one is preselected. Runs whose files cannot be read are left out.
+    """
+    usable = []
+    for run in run_list:
+        try:
+            status = run.status
+        except runs.RunError:
+            continue
+        if status in USABLE and run.has_model:
+            usable.append((run, status))
+    if default is not None:
+        return [default, *(run for run, _ in usable)], 0
+    finished = [i for i, (_, status) in enumerate(usable) if status == runs.FINISHED]
+    return [run for run, _ in usable], finished[0] if finished else 0

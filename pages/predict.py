@@ -1,6 +1,48 @@
+"""Predict: classify the user's own images, showing the 32x32 the model actually gets."""
 import streamlit as st
-from cifar_demo import ui
+
+from cifar_demo import inference, runs, ui
+
+IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
+FIT_HELP = ("How a photo that is not square becomes the 32×32 square the model takes. **crop**: keep the "
+            "middle square (most like CIFAR-10, where the object fills the frame); **pad**: keep everything, "
+            "with grey bars; **stretch**: squash it.")
 
 ui.page_guard()
-st.title("predict")
-st.write("stub")
+st.title("Predict")
+st.caption("Show the network your own pictures. It sees only 32×32 pixels and knows only the 10 CIFAR-10 classes.")
+
+model_col, fit_col, k_col = st.columns([3, 1.2, 1.2], vertical_alignment="bottom")
+with model_col:
+    run = ui.pick_model()
+if run is None:
+    st.info("There is no trained model yet. Train one first: a small one takes a minute or two.",
+            icon=":material/info:")
+    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+    st.stop()
+fit = fit_col.segmented_control("Fit", inference.FITS, default="crop", required=True, key="predict_fit",
+                                help=FIT_HELP)
+k = k_col.slider("Classes to show", 1, 10, 5, key="predict_k")
+files = st.file_uploader("Images (one or many)", type=IMAGE_TYPES, accept_multiple_files=True, key="predict_files")
+photo = st.camera_input("Take a photo") if st.toggle("Use the camera", key="predict_camera") else None
+try:  # after the widgets, so that the page can be used while the first model loads
+    model = ui.load_model(run.model_path)
+except runs.RunError as exc:
+    ui.error_box(f"**This model could not be loaded.** {exc} Choose another model, or train a new one.")
+    st.stop()
+
+uploads = [(f.name, f.getvalue()) for f in files or []]
+if photo is not None:
+    uploads.append(("camera photo", photo.getvalue()))
+if not uploads:
+    st.info("Upload a photo of an airplane, car, bird, cat, deer, dog, frog, horse, ship or truck to begin.",
+            icon=":material/upload:")
+    st.stop()
+
+try:
+    results = inference.classify_uploads(model, uploads, fit=fit, k=k)
+except ValueError as exc:  # a model that is not a CIFAR-10 classifier
+    ui.error_box(f"**This model cannot classify these images.** {exc}")
+    st.stop()
+for i, result in enumerate(results):
+    ui.show_result(result, key=f"predict_chart_{i}")
