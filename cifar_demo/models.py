@@ -334,3 +334,51 @@ def fit_whitening(model, images: np.ndarray, *, eps: float = 5e-4) -> None:
         kernel = filters.reshape(-1, k, k, 3).transpose(1, 2, 3, 0)  # (k, k, 3, out)
         layer.kernel.assign(kernel.astype(np.float32))
         layer.bias.assign(np.zeros(layer.filters, np.float32))
+
+
+# --- editing a spec (the layer editor); each returns a new list and leaves its input alone ---------------
+
+def insert_layer(spec, index: int, layer: dict | str) -> list[dict]:
+    """``spec`` with ``layer`` (a dict, or a type name for that type's defaults) placed at ``index``.
+
+    ``index`` is where the new layer will sit: 0 puts it first, len(spec) last;
+    anything beyond is clamped to those ends.
+    """
+    new = new_layer(layer) if isinstance(layer, str) else copy.deepcopy(dict(layer))
+    out = _copy(spec)
+    out.insert(min(max(int(index), 0), len(out)), new)
+    return out
+
+
+def remove_layer(spec, index: int) -> list[dict]:
+    """``spec`` without its layer at ``index``; IndexError if there is none."""
+    out = _copy(spec)
+    del out[_position(out, index)]
+    return out
+
+
+def move_layer(spec, index: int, delta: int) -> list[dict]:
+    """``spec`` with the layer at ``index`` moved ``delta`` places (-1: up, +1: down), stopping at the ends."""
+    out = _copy(spec)
+    layer = out.pop(_position(out, index))
+    out.insert(min(max(index + int(delta), 0), len(out)), layer)
+    return out
+
+
+def set_param(spec, index: int, key: str, value) -> list[dict]:
+    """``spec`` with one parameter of the layer at ``index`` set to ``value``."""
+    if key == "type":
+        raise ValueError("change a layer's type by removing it and adding another")
+    out = _copy(spec)
+    out[_position(out, index)][key] = value
+    return out
+
+
+def _copy(spec) -> list[dict]:
+    return [copy.deepcopy(dict(layer)) for layer in spec]
+
+
+def _position(spec: list, index: int) -> int:
+    if not 0 <= index < len(spec):
+        raise IndexError(f"no layer {index + 1}: the network has {len(spec)} layers")
+    return index

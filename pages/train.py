@@ -1,6 +1,25 @@
+"""Train: pick a preset or edit the layers, set the training, start it and watch it live."""
 import streamlit as st
-from cifar_demo import ui
+
+from cifar_demo import jobs, ui
 
 ui.page_guard()
-st.title("train")
-st.write("stub")
+st.title("Train a network")
+st.caption("Training runs in the background: switch pages or reload, and it goes on. "
+           "Come back here to watch it.")
+
+job = jobs.current()
+busy = job if job is not None and job.snapshot().active else None
+if job is not None:
+    ui.training_panel(job)
+
+with st.expander("Set up the next training") if busy else st.container():
+    st.subheader("1. The network")
+    base = ui.pick_preset()
+    spec = ui.layer_editor()
+    st.subheader("2. What it computes")
+    buildable = ui.spec_summary(spec)
+    st.subheader("3. The training")
+    settings = ui.training_settings(base)
+    config = ui.train_config(base, spec, settings) if buildable else None
+    ui.start_button(config, busy)
