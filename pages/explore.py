@@ -4,6 +4,7 @@ import streamlit as st
 from cifar_demo import charts, data, ui
 
 ui.page_guard()
+from cifar_demo.ui import explore as view  # noqa: E402  (after the guard: the heavier imports)
 cifar = ui.load_data()
 st.title("Explore the data")
 st.caption("CIFAR-10 is 60,000 photos of 32×32 pixels. This is all a network gets to learn from.")
@@ -11,23 +12,23 @@ samples, classes_tab, augment_tab = st.tabs(["Samples", "Classes", "Augmentation
                                             on_change="rerun")
 
 with samples:
-    split, classes, seed = ui.sample_controls()
+    split, classes, seed = view.sample_controls()
     images, labels = cifar.split(split)
     order = data.sample_indices(labels, classes=classes or None, seed=seed)
-    pages = data.page_count(len(order), ui.PER_PAGE)
-    shown, page = data.page_of(order, st.pagination(pages, key="explore_page", on_change=ui.new_page), ui.PER_PAGE)
-    first = (page - 1) * ui.PER_PAGE
+    pages = data.page_count(len(order), view.PER_PAGE)
+    shown, page = data.page_of(order, st.pagination(pages, key="explore_page", on_change=view.new_page), view.PER_PAGE)
+    first = (page - 1) * view.PER_PAGE
     st.caption(f"Page {page:,} of {pages:,}: images {first + 1:,}–{first + len(shown):,} of the {len(order):,} "
                f"{split} images shown, shuffled with seed {seed}. Each image is enlarged 3×, pixel by pixel.")
-    ui.show_pixels(images[shown], zoom=ui.THUMB,
+    view.show_pixels(images[shown], zoom=view.THUMB,
                    caption=[f"#{i} {data.CLASS_NAMES[labels[i]]}" for i in shown])
 
     st.subheader("One image up close", divider="gray")
     big, numbers = st.columns([1, 2], gap="large")
     with big:
-        index = ui.pick_index(len(labels), int(shown[0]) if len(shown) else 0)
+        index = view.pick_index(len(labels), int(shown[0]) if len(shown) else 0)
         image = images[index]
-        ui.show_pixels(image, zoom=ui.LARGE,
+        view.show_pixels(image, zoom=view.LARGE,
                        caption=f"#{index} · {data.CLASS_NAMES[labels[index]]} · {split} split · 256 px for 32")
     with numbers:
         st.markdown("To the network an image is only numbers: 32 rows × 32 columns × 3 colours (red, green, "
@@ -37,7 +38,7 @@ with samples:
                      column_config={c: st.column_config.NumberColumn(format="%.4g") for c in ("min", "max", "mean")})
         row = st.slider("Pixel row", 0, image.shape[0] - 1, image.shape[0] // 2,
                         help="Which of the 32 rows of pixels to read as numbers, top to bottom.")
-        ui.show_pixels(image[[row] * 3], zoom=ui.LARGE, caption=f"Row {row}: 32 pixels, their values below")
+        view.show_pixels(image[[row] * 3], zoom=view.LARGE, caption=f"Row {row}: 32 pixels, their values below")
         st.dataframe(data.pixel_row(image, row), hide_index=True, height=250, width=360)
 
 with classes_tab:
@@ -48,7 +49,7 @@ with classes_tab:
     mean_split = st.segmented_control("Mean image of each class, over the split", ["train", "test"],
                                       default="train", required=True, key="explore_mean_split")
     if classes_tab.open:
-        ui.show_pixels(ui.mean_images(mean_split), zoom=ui.THUMB, caption=list(data.CLASS_NAMES), per_row=10)
+        view.show_pixels(view.mean_images(mean_split), zoom=view.THUMB, caption=list(data.CLASS_NAMES), per_row=10)
     st.caption("Averaging thousands of photos blurs every object away; what is left is the typical colour "
                "and layout of a class: blue sky or sea around planes and ships, green around deer and frogs.")
 
@@ -59,8 +60,8 @@ with augment_tab:
     flip_col, shift_col, draw_col = st.columns([1, 2, 1], vertical_alignment="bottom")
     flip = flip_col.toggle("Mirror left-right", value=True, key="augment_flip")
     shift = shift_col.slider("Shift by up to (pixels)", 0, 4, 2, key="augment_shift")
-    draw_col.button("New draw", icon=":material/casino:", on_click=ui.new_draw)
+    draw_col.button("New draw", icon=":material/casino:", on_click=view.new_draw)
     if augment_tab.open:
-        copies = data.augmented_copies(image, n=8, flip=flip, shift=shift, seed=ui.draw_seed())
-        ui.show_pixels([image, *copies], zoom=ui.THUMB, caption=["original", *(f"copy {i}" for i in range(1, 9))],
+        copies = data.augmented_copies(image, n=8, flip=flip, shift=shift, seed=view.draw_seed())
+        view.show_pixels([image, *copies], zoom=view.THUMB, caption=["original", *(f"copy {i}" for i in range(1, 9))],
                        per_row=9)

@@ -15,6 +15,7 @@ STEPS = [
 ]
 
 ui.page_guard()
+from cifar_demo.ui import explore as view  # noqa: E402  (after the guard: the heavier imports)
 st.title("How a CNN sees CIFAR-10")
 st.markdown("Train a small convolutional neural network (CNN) to tell apart ten kinds of tiny photos, then "
             "look at what it learned and try it on your own pictures. Everything runs here, in four steps.")
@@ -24,7 +25,7 @@ except data.DataError as exc:
     source, problem = None, str(exc)
 if source is not None:
     cifar = ui.load_data()
-    ui.show_pixels(cifar.x_test[data.one_per_class(cifar.y_test, seed=7)], zoom=ui.THUMB,
+    view.show_pixels(cifar.x_test[data.one_per_class(cifar.y_test, seed=7)], zoom=view.THUMB,
                    caption=list(data.CLASS_NAMES), per_row=10)
 
 for column, (page, label, icon, text) in zip(st.columns(len(STEPS)), STEPS):

@@ -9,12 +9,13 @@ FIT_HELP = ("How a photo that is not square becomes the 32×32 square the model 
             "with grey bars; **stretch**: squash it.")
 
 ui.page_guard()
+from cifar_demo.ui import explore as view  # noqa: E402  (after the guard: the heavier imports)
 st.title("Predict")
 st.caption("Show the network your own pictures. It sees only 32×32 pixels and knows only the 10 CIFAR-10 classes.")
 
 model_col, fit_col, k_col = st.columns([3, 1.2, 1.2], vertical_alignment="bottom")
 with model_col:
-    run = ui.pick_model()
+    run = view.pick_model()
 if run is None:
     st.info("There is no trained model yet. Train one first: a small one takes a minute or two.",
             icon=":material/info:")
@@ -45,4 +46,4 @@ except ValueError as exc:  # a model that is not a CIFAR-10 classifier
     ui.error_box(f"**This model cannot classify these images.** {exc}")
     st.stop()
 for i, result in enumerate(results):
-    ui.show_result(result, key=f"predict_chart_{i}")
+    view.show_result(result, key=f"predict_chart_{i}")

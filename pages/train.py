@@ -4,6 +4,7 @@ import streamlit as st
 from cifar_demo import jobs, ui
 
 ui.page_guard()
+from cifar_demo.ui import train as view  # noqa: E402  (after the guard: the heavier imports)
 st.title("Train a network")
 st.caption("Training runs in the background: switch pages or reload, and it goes on. "
            "Come back here to watch it.")
@@ -11,15 +12,15 @@ st.caption("Training runs in the background: switch pages or reload, and it goes
 job = jobs.current()
 busy = job if job is not None and job.snapshot().active else None
 if job is not None:
-    ui.training_panel(job)
+    view.training_panel(job)
 
 with st.expander("Set up the next training") if busy else st.container():
     st.subheader("1. The network")
-    base = ui.pick_preset()
-    spec = ui.layer_editor()
+    base = view.pick_preset()
+    spec = view.layer_editor()
     st.subheader("2. What it computes")
-    buildable = ui.spec_summary(spec)
+    buildable = view.spec_summary(spec)
     st.subheader("3. The training")
-    settings = ui.training_settings(base)
-    config = ui.train_config(base, spec, settings) if buildable else None
-    ui.start_button(config, busy)
+    settings = view.training_settings(base)
+    config = view.train_config(base, spec, settings) if buildable else None
+    view.start_button(config, busy)

@@ -1,0 +1,114 @@
+"""The one place pages share Streamlit helpers: routing, cached loaders, the sidebar.
+
+Only app.py, pages/ and this package import Streamlit; the rest of cifar_demo
+runs without it. This module stays light (no TensorFlow, no scikit-learn at
+import) so that a page's ``page_guard()`` runs at once; each page's own pieces
+live in a submodule (``ui.train``, ``ui.results``, ``ui.explore``) that the page
+imports after the guard.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+from pathlib import Path
+
+import streamlit as st
+
+from .. import data, jobs, runs
+
+ROOT = Path(__file__).resolve().parents[2]
+# (file, title, icon, url path); the url path is the file's stem, the name Streamlit's
+# legacy pages/ mode infers too, so a deep link means the same page in both modes
+PAGES = [
+    ("pages/home.py", "Home", ":material/home:", "home"),
+    ("pages/explore.py", "Explore the data", ":material/grid_view:", "explore"),
+    ("pages/train.py", "Train", ":material/model_training:", "train"),
+    ("pages/results.py", "Results", ":material/insights:", "results"),
+    ("pages/predict.py", "Predict", ":material/photo_camera:", "predict"),
+]
+
+_routing = threading.local()  # set while app.py runs a page: each script run has its own thread
+
+
+@contextlib.contextmanager
+def routed():
+    """app.py runs the chosen page inside this, so pages can tell they were routed."""
+    _routing.active = True
+    try:
+        yield
+    finally:
+        _routing.active = False
+
+
+def page_guard() -> None:
+    """Call first in every page: send a page run outside app.py back through app.py.
+
+    While a pages/ folder exists, Streamlit runs the page file of a deep link
+    (e.g. /train) directly when it is a fresh server's first request, in its
+    legacy multipage mode: no page config, no sidebar, the wrong menu. Turning
+    that mode off and rerunning makes the same URL go through app.py.
+    """
+    if getattr(_routing, "active", False):
+        return
+    from streamlit.runtime.pages_manager import PagesManager
+    PagesManager.uses_pages_directory = False
+    st.rerun()
+
+
+# --- cached loaders ------------------------------------------------------------------------------------
+
+@st.cache_resource(show_spinner="Loading CIFAR-10…")
+def _load_data() -> data.Cifar10:
+    return data.load()
+
+
+def load_data() -> data.Cifar10:
+    """CIFAR-10, loaded once per server; a missing or broken data set stops the page with a message."""
+    try:
+        return _load_data()
+    except data.DataError as exc:
+        st.error(f"**The CIFAR-10 data set could not be loaded.** {exc}", icon=":material/error:")
+        st.stop()
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def _load_model(path: str, mtime_ns: int):
+    return runs.load_model_file(path)
+
+
+def load_model(path: Path | str):
+    """A .keras model, cached until its file changes; raises runs.RunError for a bad file."""
+    path = Path(path)
+    return _load_model(str(path), path.stat().st_mtime_ns if path.exists() else 0)
+
+
+# --- the shared sidebar ------------------------------------------------------------------------------------
+
+def sidebar() -> None:
+    """Where the data comes from, and a one-line view of the training under way."""
+    with st.sidebar:
+        job = jobs.current()
+        if job is not None:
+            snap = job.snapshot()
+            if snap.active:
+                st.progress(snap.progress, text=f"Training {snap.run_id}: epoch {snap.epoch}/{snap.epochs}, "
+                                                f"{snap.progress:.0%}")
+                st.page_link("pages/train.py", label="Watch the training", icon=":material/monitoring:")
+        try:
+            source = data.find_source(download=False)
+            st.caption(f"Data: CIFAR-10 from `{source}`")
+        except data.DataError:
+            st.caption("Data: CIFAR-10 not found yet; set `CIFAR10_PATH` (see the README).")
+
+
+def error_box(message: str) -> None:
+    st.error(message, icon=":material/error:")
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s} s"
+    m, s = divmod(s, 60)
+    return f"{m} min {s:02d} s" if m < 60 else f"{m // 60} h {m % 60:02d} min"

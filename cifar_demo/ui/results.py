@@ -1,0 +1,171 @@
+"""Streamlit pieces of the Results page: run picker, confusion explorer, per-class report, curves, files."""
+from __future__ import annotations
+
+import json
+import time
+
+import streamlit as st
+
+from .. import charts, data, evaluation, models, runs
+from . import duration, error_box, load_data
+
+RESULTS_RUN = "results_run"
+CELL_IMAGES = 12                 # test images shown for one confusion-matrix cell, the surest first
+CELL_ZOOM = 4                    # 32 px -> 128 px, each pixel a crisp 4x4 block
+
+
+def no_runs_yet() -> None:
+    st.info("Nothing trained yet. Train a network first: with 500 training images it takes about a minute.",
+            icon=":material/info:")
+    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+
+
+def run_label(run: runs.Run) -> str:
+    """'fast · 22 Nov 10:15 · finished · test 71.3%', for a select box."""
+    try:
+        s = run.summary()
+    except runs.RunError:
+        return f"{run.id} · unreadable"
+    when = time.strftime("%d %b %H:%M", time.localtime(s["created"])) if s.get("created") else run.id
+    score = f"test {s['test_accuracy']:.1%}" if s["test_accuracy"] is not None else "not tested"
+    return f"{s['preset']} · {when} · {s['status']} · {score}"
+
+
+def _remember_choice() -> None:
+    st.query_params["run"] = st.session_state[RESULTS_RUN]  # a reload or a shared link shows the same run
+
+
+def pick_runs(all_runs: list[runs.Run]) -> tuple[runs.Run, list[runs.Run]]:
+    """The run to look at (?run=ID, else the newest) and any others to compare its curves with."""
+    by_id = {run.id: run for run in all_runs}
+    labels = {run.id: run_label(run) for run in all_runs}
+    ss = st.session_state
+    wanted = st.query_params.get("run")  # from a link on the Train page, or the choice before a reload
+    if wanted in by_id:
+        ss[RESULTS_RUN] = wanted
+    elif ss.get(RESULTS_RUN) not in by_id:
+        ss[RESULTS_RUN] = all_runs[0].id
+    pick, compare = st.columns([3, 2])
+    chosen = pick.selectbox("Run", list(by_id), key=RESULTS_RUN, format_func=labels.get,
+                            on_change=_remember_choice, help="Newest first.")
+    others = compare.multiselect("Compare its curves with", [i for i in by_id if i != chosen],
+                                 format_func=labels.get, key="results_compare")
+    return by_id[chosen], [by_id[i] for i in others]
+
+
+def run_overview(run: runs.Run) -> None:
+    """Status, test accuracy, train time and epochs of one run, and what went wrong if anything did."""
+    s = run.summary()
+    status, accuracy, seconds, epochs = st.columns(4)
+    status.metric("Status", s["status"])
+    accuracy.metric("Test accuracy", f"{s['test_accuracy']:.1%}" if s["test_accuracy"] is not None else "–")
+    seconds.metric("Train time", duration(s["train_seconds"]))
+    epochs.metric("Epochs", s["epochs"], help="Finished epochs of those asked for.")
+    if s["status"] == runs.FAILED:
+        error_box(f"**This run failed:** {s['error'] or 'no reason was recorded'}")
+    elif s["status"] == runs.INTERRUPTED:
+        st.warning("**This run was interrupted:** the app stopped while it was training. Its finished epochs "
+                   "and last saved model are kept, but it was never tested.", icon=":material/warning:")
+    elif s["status"] == runs.RUNNING:
+        st.info("**This run is still training.** Its test results appear here when it is done.",
+                icon=":material/hourglass_top:")
+        st.page_link("pages/train.py", label="Watch it on the Train page", icon=":material/monitoring:")
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _evaluation(folder: str, mtime_ns: int) -> evaluation.Evaluation:
+    return evaluation.load(folder)
+
+
+def load_evaluation(run: runs.Run) -> evaluation.Evaluation | None:
+    """The run's test evaluation (cached until it is rewritten), or None after saying why there is none."""
+    path = run.path / evaluation.PREDICTIONS_FILE
+    if not path.is_file():
+        if run.status == runs.RUNNING:
+            reason = "No test results for this run yet: it is still training."
+        else:
+            verb = "failed" if run.status == runs.FAILED else "stopped"
+            reason = f"No test results for this run: it {verb} before it could be tested."
+        st.info(reason, icon=":material/info:")
+        return None
+    try:
+        return _evaluation(str(run.path), path.stat().st_mtime_ns)
+    except ValueError as exc:
+        error_box(f"**The test results of this run cannot be read.** {exc}")
+        return None
+
+
+def confusion_explorer(run: runs.Run, ev: evaluation.Evaluation) -> None:
+    """The confusion matrix; pick a cell (true class, predicted class) to see its test images."""
+    matrix, cell = st.columns([5, 6], gap="medium")
+    with matrix:
+        normalized = st.toggle("Row-normalised: the share of each true class", key="results_normalized")
+        st.plotly_chart(charts.confusion_matrix(ev.confusion(normalized), normalized=normalized),
+                        key="results_confusion")
+    names = list(data.CLASS_NAMES)
+    worst = ev.most_confused(1)
+    true_default, pred_default = (worst[0][0], worst[0][1]) if worst else (names[0], names[0])
+    with cell:
+        st.markdown("**Look inside a cell**")
+        left, right = st.columns(2)
+        true = left.selectbox("True class", names, names.index(true_default), key=f"results_true_{run.id}")
+        pred = right.selectbox("Predicted as", names, names.index(pred_default), key=f"results_pred_{run.id}")
+        indices = ev.cell(true, pred)
+        kind = "correctly classified" if true == pred else f"predicted **{pred}**"
+        st.markdown(f"{len(indices)} test images of a **{true}** were {kind}"
+                    + (f"; the {min(len(indices), CELL_IMAGES)} the model was surest about:" if len(indices) else "."))
+        images = load_data().x_test[:len(ev)]  # the run was tested on the first len(ev) test images
+        with st.container(horizontal=True, gap="small"):
+            for i in indices[:CELL_IMAGES]:
+                with st.container(width=32 * CELL_ZOOM, gap=None):
+                    # enlarged here, each pixel a block; PNG, since JPEG would smear the blocks
+                    st.image(data.upscale(images[i], CELL_ZOOM), output_format="PNG")
+                    st.caption("  \n".join(f"{name} {p:.0%}" for name, p in ev.top_k(int(i), 3)))
+
+
+def class_report(ev: evaluation.Evaluation) -> None:
+    """Precision, recall and F1 per class, as a table and as bars."""
+    rows = ev.report()
+    table, bars = st.columns(2, gap="medium")
+    table.dataframe(rows, hide_index=True, height=35 * (len(rows) + 1) + 3, column_config={
+        "class": "Class", "support": "Images",
+        **{key: st.column_config.NumberColumn(label, format="percent")
+           for key, label in (("precision", "Precision"), ("recall", "Recall"), ("f1", "F1"))}})
+    bars.plotly_chart(charts.per_class_metrics(rows), key="results_per_class")
+    st.caption("Precision: of the images predicted as the class, the share that are. Recall: of the images of "
+               "the class, the share found. F1: their harmonic mean.")
+
+
+def compare_curves(chosen: list[runs.Run]) -> None:
+    """Epoch curves of one or more runs overlaid, train dashed and validation solid."""
+    metric = st.segmented_control("Metric", ["accuracy", "loss"], default="accuracy", required=True,
+                                  key="results_metric")
+    histories = {run.id: run.history() for run in chosen}
+    if not any(histories.values()):
+        st.info("No finished epoch to draw yet.", icon=":material/info:")
+        return
+    st.plotly_chart(charts.epoch_curves(histories, metric=metric), key="results_curves")
+    st.caption("Dashed: on the training images; solid: on the validation hold-out (runs without one have none).")
+    if len(chosen) > 1:
+        percent = {"format": "percent"}
+        st.dataframe([run.summary() for run in chosen], hide_index=True, placeholder="–",
+                     column_order=("id", "status", "preset", "epochs", "best_val_accuracy", "test_accuracy",
+                                   "train_seconds"),
+                     column_config={"id": "Run", "status": "Status", "preset": "Preset", "epochs": "Epochs",
+                                    "best_val_accuracy": st.column_config.NumberColumn("Best validation", **percent),
+                                    "test_accuracy": st.column_config.NumberColumn("Test accuracy", **percent),
+                                    "train_seconds": st.column_config.NumberColumn("Train seconds", format="%.0f")})
+
+
+def config_and_files(run: runs.Run) -> None:
+    """The run's full config, and its model and config to download."""
+    st.caption(f"Architecture: {models.describe_spec(run.config.get('spec', []))}")
+    buttons = st.container(horizontal=True)
+    # the model file is read only when the button is pressed, not on every rerun
+    buttons.download_button("Download model.keras", run.model_path.read_bytes, file_name=f"{run.id}.keras",
+                            mime="application/octet-stream", icon=":material/download:", on_click="ignore",
+                            disabled=not run.has_model, help=None if run.has_model else "This run saved no model.")
+    buttons.download_button("Download config.json", json.dumps(run.config, indent=2),
+                            file_name=f"{run.id}-config.json", mime="application/json",
+                            icon=":material/download:", on_click="ignore")
+    st.json(run.config, expanded=2)

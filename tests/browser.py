@@ -1,0 +1,88 @@
+"""Helpers for the browser tests: serve the app, drive Debian's Chromium with Playwright."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def require_chromium() -> None:
+    """Skip where Chromium is missing on a developer's machine; fail in CI, which must have it."""
+    if Path(CHROMIUM).exists() or shutil.which(CHROMIUM):
+        return
+    message = f"{CHROMIUM} not found: apt-get install -y chromium (see the README's test command)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`streamlit run app.py` on a free loopback port, in its own process group."""
+
+    def __init__(self, env: dict, log: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(log, "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).read() == b"ok":
+                    return
+            except OSError:
+                time.sleep(0.3)
+        self.close()
+        raise RuntimeError(f"the app did not start; see {log}")
+
+    def close(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.log.close()
+
+
+def settle(page, timeout: float = 90) -> None:
+    """Wait until the script run is over and no skeleton or spinner is left."""
+    page.wait_for_selector("[data-testid='stApp']", timeout=timeout * 1000)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        state = page.locator("[data-testid='stApp']").get_attribute("data-test-script-state")
+        if state == "notRunning" and page.get_by_test_id("stSkeleton").count() == 0:
+            time.sleep(0.3)
+            return
+        time.sleep(0.2)
+    raise AssertionError("the page kept running for longer than {timeout} s")
+
+
+def assert_no_exception(page) -> None:
+    boxes = page.get_by_test_id("stException")
+    assert boxes.count() == 0, f"Streamlit exception shown: {boxes.first.inner_text()[:500]}"
+    text = page.locator("[data-testid='stMain']").inner_text()
+    assert "Traceback" not in text
+
+
+def nav_labels(page) -> list[str]:
+    return [a.inner_text().split("\n")[-1].strip() for a in page.get_by_test_id("stSidebarNavLink").all()]
