@@ -97,3 +97,67 @@ def test_upload_a_photo_and_a_bad_file_and_see_a_prediction(server, page):
     assert "notes.png" in main and "not an image" in main
     assert page.locator(".js-plotly-plot").count() >= 1  # the top-k chart
     assert "%" in main
+
+
+def _choose(page, label: str, option: str) -> None:
+    box, wanted = page.get_by_role("combobox", name=label, exact=True), page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):  # a click right after a rerun may only focus the box
+        box.click()
+        try:
+            wanted.wait_for(timeout=2000)
+            break
+        except Exception:
+            continue
+    wanted.click()
+    settle(page)
+
+
+def _batch_points(page) -> int:
+    """How many per-batch points the live loss chart holds right now."""
+    return page.evaluate("""() => {
+        const plot = document.querySelector('.stPlotlyChart .js-plotly-plot');
+        return plot && plot.data ? Math.max(...plot.data.map(t => (t.x || []).length)) : 0;
+    }""")
+
+
+def _wait_for(predicate, timeout=120, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_train_live_navigate_away_and_back_then_stop(server, page):
+    page.goto(f"{server.url}/train")
+    settle(page)
+    _choose(page, "Start from a preset", "Two-block")
+    _choose(page, "Training images", "500")
+    epochs = page.get_by_role("spinbutton", name="Epochs", exact=True)
+    epochs.fill("200")
+    epochs.press("Enter")
+    settle(page)
+    page.get_by_role("button", name="Start training").click()
+    first = _wait_for(lambda: _batch_points(page), what="the live chart's first points")
+    grown = _wait_for(lambda: (n := _batch_points(page)) > first and n, what="the live chart to grow")
+    assert grown > first
+    assert_no_exception(page)
+    assert "images/s" in page.locator("[data-testid='stMain']").inner_text()
+
+    # leave while it trains, then come back: the page re-attaches to the live job
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Explore the data").click()
+    settle(page)
+    assert "Training" in page.get_by_test_id("stSidebar").inner_text()  # the sidebar shows the run's progress
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Train").click()
+    back = _wait_for(lambda: _batch_points(page), what="the chart after coming back")
+    assert back >= grown  # the training went on while we were away
+    _wait_for(lambda: _batch_points(page) > back, what="the chart to keep growing")
+
+    page.get_by_role("button", name="Stop").click()
+    _wait_for(lambda: "Stopped" in page.locator("[data-testid='stMain']").inner_text(), timeout=180,
+              what="the stopped state")
+    settle(page)
+    assert_no_exception(page)
+    assert "model trained so far was kept" in page.locator("[data-testid='stMain']").inner_text()
