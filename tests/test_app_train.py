@@ -184,3 +184,28 @@ def test_start_watch_a_second_session_and_stop():
     assert ("Stopped" if snap.status == runs.STOPPED else "Finished") in shown
     assert any(job.run.id in link.proto.label for link in at.get("page_link"))
     assert not start_button(at).disabled
+
+
+@pytest.mark.slow
+def test_a_tiny_training_polled_to_completion_shows_its_result():
+    import time
+    at = train_page()
+    at.selectbox(key="train_preset").select("two_block").run()
+    at.selectbox(key="train_hp_two_block_subset").select(500).run()
+    at.selectbox(key="train_hp_two_block_test_subset").select(1000).run()
+    at.number_input(key="train_hp_two_block_epochs").set_value(2).run()
+    start_button(at).click().run()
+    job = jobs.current()
+    assert job is not None and job.config.preset == "two_block" and job.config.subset == 500
+    deadline = time.time() + 240
+    while job.active and time.time() < deadline:  # poll the page as a browser would
+        time.sleep(1)
+        at.run()
+        assert not at.exception
+    assert not job.active, "the training did not finish in 4 minutes"
+    at.run()
+    assert not at.exception
+    success = texts(at, "success")
+    assert "Finished" in success and "2 of 2 epochs" in success and "test accuracy" in success
+    assert job.run.status == runs.FINISHED and len(job.run.history()) == 2
+    assert any(job.run.id in link.proto.label for link in at.get("page_link"))

@@ -77,3 +77,32 @@ def test_missing_data_set_is_a_clean_error(tmp_path):
     done = cli("train", "--epochs", "1", env={"CIFAR10_PATH": str(tmp_path / "gone.tar.gz")})
     assert done.returncode == 2 and "gone.tar.gz, which does not exist" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_killed_training_is_listed_as_interrupted_with_its_epochs_and_model(tmp_path):
+    """Kill -9 the CLI mid-training: the finished epochs and their model survive on disk."""
+    import json
+    import signal
+    import time
+    env = {**os.environ, "CIFAR_DEMO_RUNS": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "cifar_demo", "train", "--preset", "two_block", "--epochs", "200",
+                             "--subset", "300", "--test-subset", "100"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 300
+        history = []
+        while time.time() < deadline and len(history) < 2:
+            time.sleep(0.5)
+            found = list(tmp_path.glob("*/history.json"))
+            history = json.loads(found[0].read_text()) if found else []
+        assert len(history) >= 2, "no epoch finished in time"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    listing = cli("runs", env={"CIFAR_DEMO_RUNS": str(tmp_path)})
+    assert "interrupted" in listing.stdout
+    (run,) = tmp_path.iterdir()
+    epochs = [row["epoch"] for row in json.loads((run / "history.json").read_text())]
+    assert epochs == list(range(1, len(epochs) + 1)) and len(epochs) >= 2
+    predicted = cli("evaluate", run.name, "--test-subset", "100", env={"CIFAR_DEMO_RUNS": str(tmp_path)})
+    assert predicted.returncode == 0, predicted.stderr  # the last saved model loads and works
