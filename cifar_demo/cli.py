@@ -1,4 +1,4 @@
-"""The command line: ``python -m cifar_demo train | evaluate | predict | runs | presets``.
+"""The command line: ``python -m cifar_demo train | resume | evaluate | predict | runs | presets``.
 
 Every error the user can cause ends as one line on stderr and a non-zero exit.
 """
@@ -51,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--shift", type=int)
     t.set_defaults(func=cmd_train)
 
+    g = sub.add_parser("resume", help="go on training a stopped or interrupted run, in its own folder")
+    g.add_argument("run", help="run id from `runs`, or a run folder")
+    g.set_defaults(func=cmd_resume)
+
     e = sub.add_parser("evaluate", help="test-set accuracy, per-class report and confusions of a model")
     e.add_argument("model", nargs="?", help="run id, run folder or .keras file (default: the shipped model)")
     e.add_argument("--test-subset", type=int, help="evaluate on the first N test images")
@@ -82,7 +86,22 @@ def cmd_train(args) -> int:
     dataset = data.load()
     job = jobs.start(config, data=dataset)
     print(f"training {models.preset(args.preset).title} into {job.run.path}", file=sys.stderr)
-    bar = ProgressBar(sys.stderr)
+    return _watch(job)
+
+
+def cmd_resume(args) -> int:
+    from . import jobs
+    run = runs.open_run(args.run)
+    jobs.resumable(run)  # refuse before loading the data set
+    job = jobs.resume(run, data=data.load())
+    done = len(run.history())
+    print(f"resuming {run.id} at epoch {done + 1} of {job.config.epochs}", file=sys.stderr)
+    return _watch(job, epochs_shown=done)
+
+
+def _watch(job, epochs_shown: int = 0) -> int:
+    """A progress bar until the job ends (Ctrl-C stops it, keeping the model); 1 if it failed."""
+    bar = ProgressBar(sys.stderr, epochs_shown)
     try:
         while job.active:
             bar.show(job.snapshot())
@@ -104,15 +123,15 @@ def cmd_train(args) -> int:
 class ProgressBar:
     """One updating line on a terminal; one line per finished epoch elsewhere."""
 
-    def __init__(self, stream):
-        self.stream, self.tty, self.epochs_shown = stream, stream.isatty(), 0
+    def __init__(self, stream, epochs_shown: int = 0):
+        self.stream, self.tty, self.epochs_shown = stream, stream.isatty(), epochs_shown
 
     def show(self, snap, final: bool = False) -> None:
         for row in snap.history[self.epochs_shown:]:
             val = f", val accuracy {row['val_accuracy']:.2%}" if "val_accuracy" in row else ""
             self._line(f"epoch {row['epoch']}/{snap.epochs}: loss {row['loss']:.3f}, "
                        f"accuracy {row['accuracy']:.2%}{val}", newline=True)
-        self.epochs_shown = len(snap.history)
+        self.epochs_shown = max(self.epochs_shown, len(snap.history))
         if self.tty and not final and snap.steps_per_epoch:
             width = 24
             filled = int(width * snap.batch / snap.steps_per_epoch)

@@ -240,7 +240,7 @@ def classify_uploads(model, uploads, *, fit: str = "crop", k: int = 3) -> list[R
     return results
 
 
-USABLE = (runs.FINISHED, runs.STOPPED, runs.INTERRUPTED)  # a model that is no longer changing
+USABLE = (runs.FINISHED, runs.STOPPED, runs.INTERRUPTED, runs.IMPORTED)  # a model that is no longer changing
 
 
 def prediction_models(run_list, default=None) -> tuple[list, int]:

@@ -56,6 +56,7 @@ class Snapshot:
 class Job:
     config: TrainConfig
     run: runs.Run
+    resume: bool = False  # go on from the run's saved model and history (see train)
     stop_event: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _state: dict = field(default_factory=dict)
@@ -90,7 +91,7 @@ class Job:
             if event["event"] == "batch":
                 now = time.time()
                 if s["first_batch_at"] is None:
-                    s["first_batch_at"], s["images_at_first"] = now, 0
+                    s["first_batch_at"], s["first_step"] = now, event["step"]
                 s["epoch"], s["batch"] = event["epoch"], event["batch"]
                 s["images"] += self.config.batch_size
                 s["last_batch_at"] = now
@@ -110,10 +111,11 @@ class Job:
         done = (s["epoch"] - 1) * steps + s["batch"]
         total = self.config.epochs * steps
         rate = eta = None
-        if s["first_batch_at"] is not None and done > 1:
+        ran = done - s["first_step"] if s["first_batch_at"] is not None else 0  # batches since this job's first
+        if ran > 0:
             # time from the first batch on, so graph building does not count against speed
             spent = s["last_batch_at"] - s["first_batch_at"]
-            per_batch = spent / max(1, done - 1)
+            per_batch = spent / ran
             rate = self.config.batch_size / per_batch if per_batch > 0 else 0.0
             eta = per_batch * max(0, total - done) if s["status"] in (RUNNING, STARTING) else None
         end = s.get("ended", time.time())
@@ -123,7 +125,8 @@ class Job:
     # --- the work ---------------------------------------------------------------------------------------
     def _work(self, data) -> None:
         try:
-            outcome = train(self.config, self.run, data=data, listener=self.listen, stop_event=self.stop_event)
+            outcome = train(self.config, self.run, data=data, listener=self.listen, stop_event=self.stop_event,
+                            resume=self.resume)
             self.listen({"event": "status", **outcome})
         except Exception as exc:  # the thread must always leave a final status behind
             reason = f"{exc.__class__.__name__}: {exc}"
@@ -134,41 +137,72 @@ class Job:
                 self._state["ended"] = time.time()
 
 
-def train(config: TrainConfig, run: runs.Run, *, data=None, listener=None, stop_event=None) -> dict:
+def train(config: TrainConfig, run: runs.Run, *, data=None, listener=None, stop_event=None,
+          resume: bool = False) -> dict:
     """Train ``config`` into ``run``'s folder, in this thread; returns the final status event fields.
 
     Saves the history and the model after each finished epoch, keeps the model
-    at a stop, keeps the last good model when the loss diverges, and evaluates
-    on the test set at the end. ``data`` defaults to ``data.load()``.
+    at a stop, keeps the last good model when the loss diverges, writes
+    TensorBoard logs under run/tensorboard, and evaluates on the test set at
+    the end. ``data`` defaults to ``data.load()``.
+
+    With ``resume`` it goes on from the run's saved model (and the optimizer
+    state saved in it) at epoch len(history) + 1, up to config.epochs, with the
+    learning-rate schedule at the step it had reached. A model saved at a stop
+    mid-epoch has trained part of that epoch already; that epoch is trained in
+    full once more, so it counts once in the history. The shuffling restarts
+    from the seed, so a resumed run is not bit-identical to an uninterrupted one.
     """
     from . import data as data_module
-    from . import evaluation
     import keras
 
     listener = listener or (lambda event: None)
     data = data if data is not None else data_module.load()
     keras.utils.set_random_seed(config.seed)
-    parts = training.split(data, config)
+    parts = training.split(data, config)  # the same seed draws the same split when resuming
     if len(parts.y_train) == 0:
         raise ValueError("no training images left after the validation split")
-    model = training.build_model(config, parts.x_train)
+    history = run.history() if resume else []
+    model = _saved_model(run, config) if resume else training.build_model(config, parts.x_train)
     train_ds = training.make_dataset(parts.x_train, parts.y_train, config, training=True)
     val_ds = (training.make_dataset(parts.x_val, parts.y_val, config, training=False)
               if len(parts.y_val) else None)
     steps = int(train_ds.cardinality())
-    listener({"event": "status", "status": RUNNING, "steps_per_epoch": steps})
+    listener({"event": "status", "status": RUNNING, "steps_per_epoch": steps, "epoch": len(history) + 1,
+              "history": list(history)})
     total = steps * config.epochs
+    log_epoch = training.tensorboard_logger(run.path / "tensorboard")
 
     def save_epoch(row, model):
         run.save_model(model)
         run.append_epoch(row)
+        log_epoch(row)
 
     monitor = training.monitor(listener, steps_per_epoch=steps, stop_event=stop_event, validation=val_ds,
                                schedule=lambda step: training.learning_rate_at(step, total, steps, config),
                                on_epoch=save_epoch)
+    earlier = (run.status_record().get("train_seconds") or 0.0) if resume else 0.0
     started = time.time()
-    model.fit(train_ds, epochs=config.epochs, callbacks=[monitor], verbose=0, shuffle=False)
-    seconds = time.time() - started
+    model.fit(train_ds, initial_epoch=len(history), epochs=config.epochs, callbacks=[monitor],
+              verbose=0, shuffle=False)
+    return _finish(config, run, model, monitor, parts, stop_event, earlier + time.time() - started)
+
+
+def _saved_model(run: runs.Run, config: TrainConfig):
+    """The run's saved model to train on: compiled with its saved optimizer state, else compiled afresh."""
+    try:
+        model = runs.load_model_file(run.model_path, compile=True)
+    except runs.RunError:  # e.g. an optimizer Keras cannot rebuild: the weights alone still resume
+        model = None
+    if model is None or getattr(model, "optimizer", None) is None:
+        model = run.load_model()
+        training.compile_model(model, config)
+    return model
+
+
+def _finish(config: TrainConfig, run: runs.Run, model, monitor, parts, stop_event, seconds: float) -> dict:
+    """After fit(): the run's final status, and the test evaluation of whatever model it kept."""
+    from . import evaluation
     epochs_done = len(run.history())
     if monitor.diverged:
         run.set_status(runs.FAILED, error=monitor.diverged, train_seconds=seconds)
@@ -194,15 +228,50 @@ _current: Job | None = None
 
 
 def start(config: TrainConfig, *, data=None) -> Job:
-    """Start training ``config`` in a background thread; JobBusyError if one is training."""
+    """Start training ``config`` into a new run in a background thread; JobBusyError if one is training."""
+    return _launch(lambda: Job(config, runs.create(config.to_dict())), data)
+
+
+def resume(run: runs.Run, *, data=None) -> Job:
+    """Go on training a stopped or interrupted run in its own folder, in a background thread.
+
+    It continues from the last finished epoch to the epochs its config asks for
+    (see ``train``). Raises runs.RunError when the run cannot be resumed (the
+    message says why), JobBusyError when a job is training.
+    """
+    def prepare():
+        config = resumable(run)
+        run.set_status(runs.RUNNING, error=None, traceback=None)
+        return Job(config, run, resume=True)
+    return _launch(prepare, data)
+
+
+def resumable(run: runs.Run) -> TrainConfig:
+    """The config to resume ``run`` with; runs.RunError saying why when it cannot be resumed."""
+    status = run.status
+    if status == runs.RUNNING:
+        raise runs.RunError(f"run {run.id} is training right now")
+    if status == runs.FINISHED:
+        raise runs.RunError(f"run {run.id} is finished: all its epochs are done. To train longer, train again "
+                            f"with these settings and more epochs")
+    if status == runs.IMPORTED:
+        raise runs.RunError(f"run {run.id} is an imported model: there is no training of ours to go on with")
+    if not run.has_model:
+        raise runs.RunError(f"run {run.id} ({status}) saved no model to go on from; train it again instead")
+    try:
+        return TrainConfig.from_dict(run.config)
+    except (TypeError, ValueError) as exc:
+        raise runs.RunError(f"run {run.id} has a config that cannot train: {exc}") from exc
+
+
+def _launch(make_job, data) -> Job:
     global _current
     with _lock:
         if _current is not None and _current.active:
             raise JobBusyError(f"run {_current.run.id} is training right now; stop it or wait for it "
                                f"to finish before starting another")
-        run = runs.create(config.to_dict())
-        job = Job(config, run)
-        job._thread = threading.Thread(target=job._work, args=(data,), name=f"train-{run.id}", daemon=True)
+        job = make_job()
+        job._thread = threading.Thread(target=job._work, args=(data,), name=f"train-{job.run.id}", daemon=True)
         _current = job
         job._thread.start()
         return job

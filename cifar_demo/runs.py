@@ -4,11 +4,12 @@
 
     runs/20261122-101500-keras_tutorial/
         config.json      the TrainConfig, so the run can be replayed
-        status.json      running | finished | stopped | failed, with the reason and the process id
+        status.json      running | finished | stopped | failed | imported, with the reason and the process id
         history.json     one row per finished epoch, rewritten after each epoch
         model.keras      the model after the last finished epoch (or at the stop)
         evaluation.json  test accuracy, confusion matrix, per-class report
         predictions.npz  the test set's class probabilities
+        tensorboard/     TensorBoard logs: train/ and validation/ scalars per epoch
 
 Every file is written atomically (files.py), so a crash leaves the previous
 version whole. A run whose status says running but whose process is gone is
@@ -16,18 +17,22 @@ listed as interrupted, with its finished epochs and last saved model intact.
 """
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import files
+from .models import describe_spec
 
 DEFAULT_ROOT = "runs"
 MODEL_FILE = "model.keras"
 RUNNING, FINISHED, STOPPED, FAILED, INTERRUPTED = "running", "finished", "stopped", "failed", "interrupted"
+IMPORTED = "imported"            # a model uploaded from elsewhere: no training of ours, so no history
 _live_here: set[str] = set()  # ids of runs this process is training right now
 
 
@@ -149,14 +154,17 @@ class Run:
         ev.save(evaluation, self.path)
 
 
-def load_model_file(path: Path | str):
-    """Load a .keras file with safe_mode; a missing or broken file raises RunError."""
+def load_model_file(path: Path | str, *, compile: bool = False):
+    """Load a .keras file with safe_mode; a missing or broken file raises RunError.
+
+    ``compile`` also restores the loss, metrics and optimizer state saved with it (to train on).
+    """
     import keras
     path = Path(path)
     if not path.is_file():
         raise RunError(f"{path} does not exist")
     try:
-        return keras.saving.load_model(path, safe_mode=True, compile=False)
+        return keras.saving.load_model(path, safe_mode=True, compile=compile)
     except Exception as exc:  # Keras raises many kinds for a damaged or foreign file
         raise RunError(f"{path} is not a model Keras can load safely ({exc.__class__.__name__}: "
                        f"{str(exc).splitlines()[0][:200] if str(exc) else 'no detail'})") from exc
@@ -168,10 +176,10 @@ def default_run() -> Run | None:
     return Run(path) if (path / MODEL_FILE).is_file() else None
 
 
-def create(config: dict, *, base: Path | None = None) -> Run:
-    """A new run folder named by time and preset, holding config.json and a running status."""
+def create(config: dict, *, base: Path | None = None, name: str | None = None) -> Run:
+    """A new run folder named by time and ``name`` (default: the preset), holding config.json and a running status."""
     base = Path(base or root())
-    slug = re.sub(r"[^a-z0-9_]+", "-", str(config.get("preset", "custom")).lower())
+    slug = re.sub(r"[^a-z0-9_]+", "-", str(name or config.get("preset", "custom")).lower()).strip("-")[:60]
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for n in range(1000):
         path = base / (f"{stamp}-{slug}" if n == 0 else f"{stamp}-{slug}-{n}")
@@ -207,3 +215,107 @@ def delete(run: Run) -> None:
     if run.status == RUNNING:
         raise RunError(f"run {run.id} is training right now; stop it before deleting it")
     shutil.rmtree(run.path)
+
+
+def table(run_list: list[Run]) -> list[dict]:
+    """One flat row per run for a runs table: what it was, how it was trained, how it did.
+
+    A run whose files cannot be read still gets a row, with status "unreadable"
+    and the reason, so that it can be seen and deleted.
+    """
+    rows = []
+    for run in run_list:
+        try:
+            s, config = run.summary(), run.config
+        except RunError as exc:
+            rows.append({"id": run.id, "status": "unreadable", "error": str(exc)})
+            continue
+        imported = s["status"] == IMPORTED
+        rows.append({
+            "id": run.id, "status": s["status"], "preset": s["preset"],
+            "architecture": config.get("architecture") or describe_spec(config.get("spec") or []),
+            "epochs": None if imported else config.get("epochs"), "epochs_done": None if imported else s["epochs_done"],
+            "batch_size": config.get("batch_size"), "optimizer": config.get("optimizer"),
+            "learning_rate": config.get("learning_rate"), "augmentation": _augmentation(config),
+            "subset": config.get("subset") or (None if imported else 50_000),
+            "best_val_accuracy": s["best_val_accuracy"], "final_val_accuracy": s["final_val_accuracy"],
+            "test_accuracy": s["test_accuracy"], "train_seconds": s["train_seconds"],
+            "created": s["created"], "error": s["error"],
+        })
+    return rows
+
+
+def _augmentation(config: dict) -> str | None:
+    if config.get("preset") == "imported":
+        return None
+    parts = (["flip"] if config.get("flip") else []) + ([f"shift {config['shift']}"] if config.get("shift") else [])
+    return ", ".join(parts) or "none"
+
+
+# --- importing a model trained elsewhere -------------------------------------------------------------------
+
+IMPORT_TEST_IMAGES = 2_000       # an imported model is tested on the first 2,000 test images: a few seconds on a CPU
+INPUT_SHAPE, OUTPUT_SHAPE = (None, 32, 32, 3), (None, 10)
+
+
+class ModelRejected(ValueError):
+    """An uploaded file that cannot become a run; the message says why, in words."""
+
+
+def import_model(raw: bytes, name: str, *, data=None, base: Path | None = None) -> Run:
+    """Make a run folder of an uploaded .keras model, tested on the first IMPORT_TEST_IMAGES test images.
+
+    The file is loaded with Keras's safe mode (a Lambda layer, i.e. Python code,
+    is refused) and must take (None, 32, 32, 3) images and give (None, 10)
+    scores; anything else raises ModelRejected. ``data`` defaults to ``data.load()``.
+    The model is fed the app's own preprocessing (``data.normalize``: pixels
+    scaled to 0..1), so a model trained on other preprocessing will score low.
+    """
+    import tempfile
+    from . import data as data_module, evaluation
+    if not zipfile.is_zipfile(io.BytesIO(raw)):
+        raise ModelRejected(f"{name} is not a .keras file: a .keras file is a zip archive, and this is not one "
+                            f"(an older .h5 file? Load it in Keras and save it again with model.save('name.keras')).")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        path.write_bytes(raw)
+        model = _load_upload(path, name)
+        _check_shapes(model, name)
+        cifar = data if data is not None else data_module.load()
+        n = min(IMPORT_TEST_IMAGES, len(cifar.y_test))
+        stem = Path(name).stem or "model"
+        config = {"preset": "imported", "spec": [], "source": name, "test_subset": n,
+                  "architecture": f"{len(model.layers)} layers, {model.count_params():,} parameters"}
+        run = create(config, base=base, name=f"imported-{stem}")
+        try:
+            shutil.copyfile(path, run.model_path)
+            ev = evaluation.evaluate(model, cifar.x_test[:n], cifar.y_test[:n])
+            run.save_evaluation(ev)
+            run.set_status(IMPORTED, test_accuracy=float(ev.accuracy))
+        except BaseException:
+            _live_here.discard(run.id)
+            shutil.rmtree(run.path, ignore_errors=True)  # no half-made run left behind
+            raise
+    return run
+
+
+def _load_upload(path: Path, name: str):
+    try:
+        return load_model_file(path)
+    except RunError as exc:
+        cause = str(exc.__cause__ or exc)
+        if "Lambda" in cause or "safe_mode" in cause:
+            raise ModelRejected(f"{name} contains a Lambda layer, that is Python code, which the app refuses to "
+                                f"run (Keras safe mode). Rebuild the model from standard layers.") from None
+        detail = str(exc).split("(", 1)[-1].rstrip(")")
+        raise ModelRejected(f"{name} is not a model Keras can load: {detail}") from None
+
+
+def _check_shapes(model, name: str) -> None:
+    inputs, outputs = model.input_shape, model.output_shape
+    if not isinstance(inputs, tuple) or tuple(inputs) != INPUT_SHAPE:
+        raise ModelRejected(f"{name} takes input of shape {inputs}; a CIFAR-10 model takes (None, 32, 32, 3): "
+                            f"any number of 32×32 colour images.")
+    if not isinstance(outputs, tuple) or tuple(outputs) != OUTPUT_SHAPE:
+        raise ModelRejected(f"{name} gives output of shape {outputs}; a CIFAR-10 model gives (None, 10): "
+                            f"one score per class.")

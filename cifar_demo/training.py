@@ -291,3 +291,41 @@ def monitor(listener: Listener, *, steps_per_epoch: int, stop_event: threading.E
             return float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
 
     return Monitor()
+
+
+
+def tensorboard_logger(log_dir) -> Callable[[dict], None]:
+    """A function that logs one finished epoch's row (as ``monitor()`` makes it) for TensorBoard.
+
+    Writes epoch_loss, epoch_accuracy and epoch_learning_rate to log_dir/train
+    and epoch_loss, epoch_accuracy to log_dir/validation, the names and layout of
+    keras.callbacks.TensorBoard, at step = the epoch number (1-based, as in the
+    app's charts), so TensorBoard draws train and validation on one chart.
+
+    Why not the stock callback: validation happens inside ``monitor()``, after
+    Keras has assembled the epoch's logs, so the callback never sees it; and the
+    callback logs an epoch cut short by a stop, which a resumed run then trains
+    and logs again. Logged from here, the logs hold exactly the run's history.
+    Without the tensorboard package (tf.summary needs it) nothing is written.
+    """
+    import importlib.util
+    from pathlib import Path
+    if importlib.util.find_spec("tensorboard") is None:
+        return lambda row: None
+    import tensorflow as tf
+    writers = {}
+
+    def write(split: str, scalars: dict, step: int) -> None:
+        if split not in writers:
+            writers[split] = tf.summary.create_file_writer(str(Path(log_dir) / split))
+        with writers[split].as_default():
+            for name, value in scalars.items():
+                tf.summary.scalar(f"epoch_{name}", value, step=step)
+        writers[split].flush()  # on disk now: the app may stop at any time
+
+    def log_epoch(row: dict) -> None:
+        write("train", {"loss": row["loss"], "accuracy": row["accuracy"], "learning_rate": row["lr"]}, row["epoch"])
+        if "val_loss" in row:
+            write("validation", {"loss": row["val_loss"], "accuracy": row["val_accuracy"]}, row["epoch"])
+
+    return log_epoch
