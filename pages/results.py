@@ -5,6 +5,7 @@ from cifar_demo import runs, ui
 
 ui.page_guard()
 from cifar_demo.ui import results as view  # noqa: E402  (after the guard: the heavier imports)
+from cifar_demo.ui import compare as actions  # noqa: E402
 st.title("Results")
 
 all_runs = runs.list_runs()
@@ -15,16 +16,23 @@ if not all_runs:
 run, compared = view.pick_runs(all_runs)
 try:
     view.run_overview(run)
+    actions.run_actions(run, place="results")
 except runs.RunError as exc:
     ui.error_box(f"**This run cannot be read.** {exc}")
     st.stop()
 
-confusion, per_class, curves, files = st.tabs(["Confusion matrix", "Per-class scores", "Training curves",
-                                               "Config and files"])
+confusion, mistakes, per_class, curves, files = st.tabs(["Confusion matrix", "Mistakes", "Per-class scores",
+                                                         "Training curves", "Config and files"],
+                                                        key="results_tab", on_change="rerun")
 with confusion:
     ev = view.load_evaluation(run)
     if ev is not None:
         view.confusion_explorer(run, ev)
+with mistakes:
+    if ev is None:
+        st.caption("The mistakes need test results.")
+    elif mistakes.open:  # drawn only when looked at: it is many images
+        view.mistakes_gallery(run, ev)
 with per_class:
     if ev is not None:
         view.class_report(ev)

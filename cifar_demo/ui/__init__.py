@@ -24,6 +24,7 @@ PAGES = [
     ("pages/explore.py", "Explore the data", ":material/grid_view:", "explore"),
     ("pages/train.py", "Train", ":material/model_training:", "train"),
     ("pages/results.py", "Results", ":material/insights:", "results"),
+    ("pages/runs.py", "Compare runs", ":material/table_chart:", "runs"),
     ("pages/predict.py", "Predict", ":material/photo_camera:", "predict"),
 ]
 

@@ -169,3 +169,48 @@ def config_and_files(run: runs.Run) -> None:
                             file_name=f"{run.id}-config.json", mime="application/json",
                             icon=":material/download:", on_click="ignore")
     st.json(run.config, expanded=2)
+
+
+MISTAKES_PAGE = 24               # mistakes shown at first, and added by each "Show more"
+
+
+def mistakes_gallery(run: runs.Run, ev: evaluation.Evaluation) -> None:
+    """The test images the model gets wrong, by true and predicted class, the most confident mistakes first."""
+    if pairs := ev.most_confused(5):
+        st.markdown("**Most often confused:** " + "; ".join(
+            f"**{true}** is mistaken for **{pred}** {count} time{'s' if count != 1 else ''}"
+            for true, pred, count in pairs) + ".")
+    names = ["any", *data.CLASS_NAMES]
+    left, right = st.columns(2)
+    true = left.selectbox("True class", names, key=f"mistakes_true_{run.id}")
+    pred = right.selectbox("Predicted as", names, key=f"mistakes_pred_{run.id}")
+    if true == pred != "any":
+        st.info(f"A mistake is a {true} predicted as something else: choose two different classes.",
+                icon=":material/info:")
+        return
+    indices = ev.mistakes(true_class=None if true == "any" else true, pred_class=None if pred == "any" else pred)
+    shown_key = f"mistakes_shown_{run.id}_{true}_{pred}"  # each filter starts again from one page
+    shown = st.session_state.get(shown_key, MISTAKES_PAGE)
+    st.markdown(_mistakes_headline(len(indices), len(ev), true, pred, min(shown, len(indices))))
+    images = load_data().x_test[:len(ev)]  # the run was tested on the first len(ev) test images
+    with st.container(horizontal=True, gap="small"):
+        for i in indices[:shown]:
+            with st.container(width=32 * CELL_ZOOM, gap=None):
+                st.image(data.upscale(images[i], CELL_ZOOM), output_format="PNG")  # PNG: crisp pixel blocks
+                st.caption(f"truly **{data.CLASS_NAMES[ev.y_true[i]]}**  \n"
+                           + "  \n".join(f"{name} {p:.0%}" for name, p in ev.top_k(int(i), 3)))
+    if len(indices) > shown:
+        st.button(f"Show {min(MISTAKES_PAGE, len(indices) - shown)} more", icon=":material/expand_more:",
+                  key=f"mistakes_more_{run.id}", on_click=st.session_state.__setitem__,
+                  args=(shown_key, shown + MISTAKES_PAGE))
+
+
+def _mistakes_headline(n: int, tested: int, true: str, pred: str, showing: int) -> str:
+    """'**87** test images of a **cat** were predicted as **dog**; the 24 the model was surest about:'."""
+    of = "" if true == "any" else f" of a **{true}**"
+    wrongly = "predicted wrongly" if pred == "any" else f"predicted as **{pred}**"
+    if n == 0:
+        return f"No test image{of} was {wrongly}, of the {tested:,} tested."
+    head = f"**{n:,}** test image{'s' if n != 1 else ''}{of} {'were' if n != 1 else 'was'} {wrongly}"
+    return head + (f"; the {showing} the model was surest about, most confident first:" if showing < n
+                   else ", most confident first:")

@@ -14,6 +14,7 @@ from . import _load_data, duration, error_box
 
 TRAIN_SPEC, TRAIN_EDITED, TRAIN_VERSION = "train_spec", "train_spec_edited", "train_spec_version"
 TRAIN_BASE = "train_base"        # the preset the layers and settings came from
+TRAIN_LOADED = "train_loaded"    # a note for the Train page: whose settings were loaded, and what had to change
 SUBSETS = (500, 2_000, 10_000, None)  # training images: a live demo, a coffee break, a lesson, the lot
 TEST_SUBSETS = (1_000, None)
 BATCH_SIZES = (16, 32, 64, 100, 128, 256, 512)
@@ -71,11 +72,76 @@ def pick_preset() -> str:
     if TRAIN_SPEC not in ss:
         _load_layers(models.DEFAULT_PRESET)
     ss.setdefault("train_preset", ss[TRAIN_BASE])  # a widget's value is dropped when the user leaves the page
+    if note := ss.pop(TRAIN_LOADED, None):
+        st.info(note, icon=":material/replay:")
     key = st.selectbox("Start from a preset", list(models.PRESETS), key="train_preset",
                        format_func=lambda k: models.PRESETS[k].title, on_change=_choose_preset)
     edited = " You have edited its layers, so this run will be saved as **custom**." if ss[TRAIN_EDITED] else ""
     st.caption(models.PRESETS[key].about + edited)
     return key
+
+
+def load_config(config: dict, run_id: str) -> None:
+    """Put a run's layers and settings into the Train page's widgets, to train again with them.
+
+    Call before the Train page draws its widgets (then switch to it). A setting
+    the page does not offer becomes the nearest one it does, and the page says so.
+    """
+    ss = st.session_state
+    base = config.get("preset") if config.get("preset") in models.PRESETS else models.DEFAULT_PRESET
+    preset_spec = [dict(layer) for layer in models.preset(base).spec]
+    spec = [dict(layer) for layer in config.get("spec") or preset_spec]
+    ss[TRAIN_BASE] = ss["train_preset"] = base
+    ss[TRAIN_SPEC], ss[TRAIN_EDITED] = spec, spec != preset_spec
+    ss[TRAIN_VERSION] = ss.get(TRAIN_VERSION, 0) + 1
+    values, changed = widget_values(config)
+    for name, value in values.items():
+        ss[f"train_hp_{base}_{name}"] = value
+    ss[TRAIN_LOADED] = (f"Loaded the layers and settings of run **{run_id}**: change what you like, then start."
+                        + (f" This page does not offer some of them, so: {'; '.join(changed)}." if changed else ""))
+
+
+def widget_values(config: dict) -> tuple[dict, list[str]]:
+    """(the training-settings widgets' values for a run's config, what had to change and how, in words).
+
+    Each value is one the widget offers: a choice among its options, a number within its bounds.
+    """
+    d = training.TrainConfig.for_preset(models.DEFAULT_PRESET)
+    values, changed = {}, []
+
+    def pick(name, options, label, show=str):
+        want = config.get(name, getattr(d, name))
+        if want in options:
+            values[name] = want
+            return
+        size = lambda v: 50_000 if v is None else v  # noqa: E731  (None: all the images)
+        numeric = isinstance(size(want), (int, float))
+        values[name] = min(options, key=lambda o: abs(size(o) - size(want))) if numeric else options[0]
+        changed.append(f"{label} {show(want)} → {show(values[name])}")
+
+    def clamp(name, low, high, label, kind=float):
+        want = config.get(name, getattr(d, name))
+        values[name] = kind(min(max(want, low), high))
+        if values[name] != want:
+            changed.append(f"{label} {want:g} → {values[name]:g}")
+
+    count = lambda n: "all" if n is None else f"{n:,}"  # noqa: E731
+    pick("batch_size", BATCH_SIZES, "batch size")
+    pick("optimizer", training.OPTIMIZERS, "optimizer")
+    pick("schedule", training.SCHEDULES, "schedule")
+    pick("subset", SUBSETS, "training images", count)
+    pick("test_subset", TEST_SUBSETS, "test images", count)
+    clamp("epochs", 1, 200, "epochs", int)
+    clamp("learning_rate", 1e-5, 5.0, "learning rate")
+    clamp("warmup_epochs", 0.0, 50.0, "warm-up epochs")
+    clamp("validation_split", 0.0, 0.5, "validation split")
+    clamp("shift", 0, 8, "shift", int)
+    clamp("label_smoothing", 0.0, 0.5, "label smoothing")
+    clamp("weight_decay", 0.0, 0.1, "weight decay")
+    clamp("seed", 0, 2**31 - 1, "seed", int)
+    for name in ("flip", "tta_flip"):
+        values[name] = bool(config.get(name, getattr(d, name)))
+    return values, changed
 
 
 def layer_editor() -> list[dict]:

@@ -1,0 +1,197 @@
+"""Streamlit pieces of the Compare runs page, and the run actions the Results page shares:
+the runs table, overlaid curves, resume, train again, delete, import a .keras model."""
+from __future__ import annotations
+
+import streamlit as st
+
+from .. import charts, data, jobs, runs
+from . import _load_data, error_box, load_data
+from .train import load_config
+
+RUNS_TABLE, RUNS_PICK, RUNS_CONFIRM = "runs_table", "runs_pick", "runs_confirm_delete"
+RUNS_TICKED = "runs_ticked"      # the rows ticked before the last change, to tell which one was just ticked
+GO_TRAIN = "runs_go_train"       # set by Resume and Train again: the next run switches to the Train page
+IMPORT_VERSION = "runs_import_version"  # a fresh uploader after each import, so that a file is imported once
+RESUMABLE = (runs.STOPPED, runs.INTERRUPTED, runs.FAILED)
+PERCENT = {"format": "percent"}
+COLUMNS = {
+    "id": st.column_config.TextColumn("Run", pinned=True),
+    "status": "Status", "preset": "Preset",
+    "architecture": st.column_config.TextColumn("Architecture", width="medium"),
+    "epochs_done": st.column_config.NumberColumn("Epochs done"),
+    "epochs": st.column_config.NumberColumn("of"),
+    "best_val_accuracy": st.column_config.NumberColumn("Best validation", **PERCENT),
+    "final_val_accuracy": st.column_config.NumberColumn("Final validation", **PERCENT),
+    "test_accuracy": st.column_config.NumberColumn("Test accuracy", **PERCENT),
+    "train_seconds": st.column_config.NumberColumn("Train seconds", format="%.0f"),
+    "batch_size": st.column_config.NumberColumn("Batch"), "optimizer": "Optimizer",
+    "learning_rate": st.column_config.NumberColumn("Learning rate", format="%g"),
+    "augmentation": "Augmentation",
+    "subset": st.column_config.NumberColumn("Training images", format="localized"),
+}
+
+
+def flash(place: str) -> None:
+    """The outcome of the last action at ``place`` (a delete, an import), shown once."""
+    if message := st.session_state.pop(f"runs_flash_{place}", None):
+        ok, text = message
+        if ok:
+            st.success(text, icon=":material/check_circle:")
+        else:
+            error_box(text)
+
+
+def _say(place: str, ok: bool, text: str) -> None:
+    st.session_state[f"runs_flash_{place}"] = (ok, text)
+
+
+# --- the table and the curves -------------------------------------------------------------------------------
+
+def runs_table(all_runs: list[runs.Run]) -> list[runs.Run]:
+    """Every run in a sortable table, newest first; returns the runs whose rows are ticked."""
+    event = st.dataframe(runs.table(all_runs), key=RUNS_TABLE, on_select=_follow_selection,
+                         selection_mode="multi-row", hide_index=True, column_order=list(COLUMNS),
+                         column_config=COLUMNS, placeholder="–")
+    ticked = [i for i in event.selection.rows if i < len(all_runs)]  # an index left by a delete is skipped
+    st.session_state[RUNS_TICKED] = ticked
+    return [all_runs[i] for i in ticked]
+
+
+def _follow_selection() -> None:
+    """Ticking a row makes its run the one to manage below."""
+    ss = st.session_state
+    new = [i for i in ss[RUNS_TABLE].selection.rows if i not in ss.get(RUNS_TICKED, [])]
+    ids = [run.id for run in runs.list_runs()]
+    if new and new[-1] < len(ids):
+        ss[RUNS_PICK] = ids[new[-1]]
+
+
+def overlay_curves(chosen: list[runs.Run]) -> None:
+    """The ticked runs' epoch curves on one chart, train dashed and validation solid."""
+    if not chosen:
+        st.info("Tick one or more rows to overlay their training curves here.", icon=":material/info:")
+        return
+    histories = {run.id: run.history() for run in chosen}
+    metric = st.segmented_control("Metric", ["accuracy", "loss"], default="accuracy", required=True,
+                                  key="runs_metric")
+    if not any(histories.values()):
+        st.info("None of these runs has a finished epoch to draw.", icon=":material/info:")
+        return
+    st.plotly_chart(charts.epoch_curves(histories, metric=metric), key="runs_curves")
+    st.caption("Dashed: on the training images; solid: on the validation hold-out.")
+
+
+def pick_run(all_runs: list[runs.Run]) -> runs.Run:
+    """The run to act on: the last row ticked, else the newest."""
+    by_id = {run.id: run for run in all_runs}
+    if st.session_state.get(RUNS_PICK) not in by_id:
+        st.session_state[RUNS_PICK] = all_runs[0].id
+    return by_id[st.selectbox("Run", list(by_id), key=RUNS_PICK, help="Ticking a row in the table picks it too.")]
+
+
+# --- actions on one run --------------------------------------------------------------------------------------
+
+def run_actions(run: runs.Run, *, place: str, manage: bool = False) -> None:
+    """Resume (a stopped, interrupted or failed run) and Train again; with ``manage``, Open and Delete too."""
+    if st.session_state.pop(GO_TRAIN, False):
+        st.switch_page("pages/train.py")
+    flash(place)
+    try:
+        status = run.status
+    except runs.RunError:
+        status = None  # unreadable: it can still be deleted
+    with st.container(horizontal=True, vertical_alignment="center"):
+        if status in RESUMABLE:
+            _resume_button(run, place)
+        if status not in (None, runs.IMPORTED):
+            st.button("Train again with these settings", icon=":material/replay:", key=f"{place}_again_{run.id}",
+                      help="Open the Train page with this run's layers and settings filled in.",
+                      on_click=_train_again, args=(run,))
+        if manage:
+            st.page_link("pages/results.py", label="Open in Results", icon=":material/insights:",
+                         query_params={"run": run.id})
+            if st.session_state.get(RUNS_CONFIRM) != run.id:
+                st.button("Delete…", icon=":material/delete:", key=f"{place}_delete_{run.id}",
+                          on_click=st.session_state.__setitem__, args=(RUNS_CONFIRM, run.id))
+    if manage and st.session_state.get(RUNS_CONFIRM) == run.id:
+        _confirm_delete(run, place)
+
+
+def _resume_button(run: runs.Run, place: str) -> None:
+    busy = jobs.current() if jobs.current() is not None and jobs.current().active else None
+    try:
+        config = jobs.resumable(run)
+        problem = f"Run {busy.run.id} is training now; resume this one when it is done." if busy else None
+        done = len(run.history())
+        about = (f"Go on from epoch {done + 1} to {config.epochs}, in this run's folder." if done < config.epochs
+                 else "All its epochs are done: this tests its model and marks the run finished.")
+    except runs.RunError as exc:
+        problem, about = f"{exc}.", None
+    st.button("Resume training", icon=":material/play_arrow:", key=f"{place}_resume_{run.id}", type="primary",
+              disabled=problem is not None, help=problem or about, on_click=_resume, args=(run, place))
+
+
+# the buttons act in callbacks, before the rerun, which then goes to the Train page
+def _resume(run: runs.Run, place: str) -> None:
+    try:
+        jobs.resume(run, data=_load_data())
+    except (runs.RunError, jobs.JobBusyError, data.DataError) as exc:
+        _say(place, False, f"**Not resumed:** {exc}.")
+        return
+    st.session_state["train_started"] = run.id  # the Train page then shows its curves open
+    st.session_state[GO_TRAIN] = True
+
+
+def _train_again(run: runs.Run) -> None:
+    load_config(run.config, run.id)
+    st.session_state[GO_TRAIN] = True
+
+
+def _confirm_delete(run: runs.Run, place: str) -> None:
+    with st.container(border=True):
+        st.warning(f"Delete run **{run.id}** for good? Its model, history, test results and logs go with it.",
+                   icon=":material/delete_forever:")
+        with st.container(horizontal=True):
+            st.button("Delete for good", type="primary", key=f"{place}_delete_yes", on_click=_delete,
+                      args=(run, place))
+            st.button("Cancel", key=f"{place}_delete_no", on_click=st.session_state.pop, args=(RUNS_CONFIRM, None))
+
+
+def _delete(run: runs.Run, place: str) -> None:
+    ss = st.session_state
+    ss.pop(RUNS_CONFIRM, None)
+    try:
+        runs.delete(run)
+    except (runs.RunError, OSError) as exc:
+        _say(place, False, f"**Not deleted:** {exc}.")
+        return
+    ss.pop(RUNS_PICK, None)
+    ss[RUNS_TABLE] = {"selection": {"rows": [], "columns": []}}  # the rows below it have moved up
+    _say(place, True, f"Deleted run {run.id}.")
+
+
+# --- import ----------------------------------------------------------------------------------------------------
+
+def import_uploader() -> None:
+    """Upload a .keras model; a valid one becomes a run, tested on the first test images."""
+    ss = st.session_state
+    version = ss.setdefault(IMPORT_VERSION, 0)
+    upload = st.file_uploader(
+        "A Keras model (.keras)", type=["keras"], key=f"runs_import_{version}",
+        help="Saved with model.save('name.keras'). It must take 32×32 colour images (input shape (None, 32, 32, 3)) "
+             "and give 10 class scores (output shape (None, 10)). It is loaded in Keras's safe mode, so a Lambda "
+             "layer (Python code) is refused.")
+    if upload is None:
+        return
+    with st.spinner(f"Checking {upload.name} and testing it on the first {runs.IMPORT_TEST_IMAGES:,} test images…"):
+        try:
+            run = runs.import_model(upload.getvalue(), upload.name, data=load_data())
+        except runs.ModelRejected as exc:
+            _say("import", False, f"**Not imported.** {exc}")
+        else:
+            accuracy = run.evaluation().accuracy
+            _say("import", True, f"Imported **{upload.name}** as run `{run.id}`: test accuracy {accuracy:.1%} on "
+                                 f"the first {runs.IMPORT_TEST_IMAGES:,} test images. It is in the table above, and on "
+                                 f"the Results and Predict pages.")
+    ss[IMPORT_VERSION] = version + 1
+    st.rerun()
