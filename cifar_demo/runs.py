@@ -115,7 +115,7 @@ class Run:
         evaluation = self._read("evaluation.json", {})
         return {
             "id": self.id, "status": self.status, "preset": config.get("preset", "?"),
-            "epochs": f"{len(history)}/{config.get('epochs', '?')}",
+            "epochs": "–" if record.get("status") == IMPORTED else f"{len(history)}/{config.get('epochs', '?')}",
             "epochs_done": len(history),
             "best_val_accuracy": max(vals) if vals else None,
             "final_val_accuracy": vals[-1] if vals else None,

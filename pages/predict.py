@@ -46,4 +46,4 @@ except ValueError as exc:  # a model that is not a CIFAR-10 classifier
     ui.error_box(f"**This model cannot classify these images.** {exc}")
     st.stop()
 for i, result in enumerate(results):
-    view.show_result(result, key=f"predict_chart_{i}")
+    view.show_result(result, key=f"predict_chart_{i}", model=model)

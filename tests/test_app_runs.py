@@ -155,7 +155,7 @@ def test_any_class_shows_all_mistakes_with_show_more(cifar):
     run.save_evaluation(ev)
     at = open_page("pages/results.py", results_tab="Mistakes")
     wrong = int((ev.y_pred != ev.y_true).sum())
-    assert f"**{wrong}** test images were predicted wrongly; the 24" in texts(at, "markdown")
+    assert f"**{wrong}** of the {N_TEST} test images were predicted wrongly; the 24" in texts(at, "markdown")
     assert len(at.tabs[1].get("image")) == 24
     button(at, "Show 24 more").click().run()
     assert not at.exception

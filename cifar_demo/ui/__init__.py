@@ -25,6 +25,7 @@ PAGES = [
     ("pages/train.py", "Train", ":material/model_training:", "train"),
     ("pages/results.py", "Results", ":material/insights:", "results"),
     ("pages/runs.py", "Compare runs", ":material/table_chart:", "runs"),
+    ("pages/inside.py", "Inside the network", ":material/visibility:", "inside"),
     ("pages/predict.py", "Predict", ":material/photo_camera:", "predict"),
 ]
 

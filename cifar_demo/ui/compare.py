@@ -9,7 +9,8 @@ from . import _load_data, error_box, load_data
 from .train import load_config
 
 RUNS_TABLE, RUNS_PICK, RUNS_CONFIRM = "runs_table", "runs_pick", "runs_confirm_delete"
-RUNS_TICKED = "runs_ticked"      # the rows ticked before the last change, to tell which one was just ticked
+RUNS_TICKED = "runs_ticked"      # the ids of the runs ticked at the last rerun
+RUNS_SEEN = "runs_seen"          # the ids of the table's rows at the last rerun, in order
 GO_TRAIN = "runs_go_train"       # set by Resume and Train again: the next run switches to the Train page
 IMPORT_VERSION = "runs_import_version"  # a fresh uploader after each import, so that a file is imported once
 RESUMABLE = (runs.STOPPED, runs.INTERRUPTED, runs.FAILED)
@@ -49,21 +50,28 @@ def _say(place: str, ok: bool, text: str) -> None:
 
 def runs_table(all_runs: list[runs.Run]) -> list[runs.Run]:
     """Every run in a sortable table, newest first; returns the runs whose rows are ticked."""
+    ss = st.session_state
+    ids = [run.id for run in all_runs]
+    if ss.get(RUNS_SEEN, ids) != ids:
+        # runs came (a training, an import) or went (a delete): the table keeps its ticks by row number,
+        # so tick the same runs again wherever their rows are now
+        ss[RUNS_TABLE] = {"selection": {"rows": [ids.index(i) for i in ss.get(RUNS_TICKED, []) if i in ids]}}
+    ss[RUNS_SEEN] = ids
     event = st.dataframe(runs.table(all_runs), key=RUNS_TABLE, on_select=_follow_selection,
                          selection_mode="multi-row", hide_index=True, column_order=list(COLUMNS),
                          column_config=COLUMNS, placeholder="–")
-    ticked = [i for i in event.selection.rows if i < len(all_runs)]  # an index left by a delete is skipped
-    st.session_state[RUNS_TICKED] = ticked
-    return [all_runs[i] for i in ticked]
+    ticked = [all_runs[i] for i in event.selection.rows if i < len(all_runs)]
+    ss[RUNS_TICKED] = [run.id for run in ticked]
+    return ticked
 
 
 def _follow_selection() -> None:
     """Ticking a row makes its run the one to manage below."""
     ss = st.session_state
-    new = [i for i in ss[RUNS_TABLE].selection.rows if i not in ss.get(RUNS_TICKED, [])]
-    ids = [run.id for run in runs.list_runs()]
-    if new and new[-1] < len(ids):
-        ss[RUNS_PICK] = ids[new[-1]]
+    ids = ss.get(RUNS_SEEN, [])
+    new = [ids[i] for i in ss[RUNS_TABLE].selection.rows if i < len(ids) and ids[i] not in ss.get(RUNS_TICKED, [])]
+    if new:
+        ss[RUNS_PICK] = new[-1]
 
 
 def overlay_curves(chosen: list[runs.Run]) -> None:
@@ -166,7 +174,6 @@ def _delete(run: runs.Run, place: str) -> None:
         _say(place, False, f"**Not deleted:** {exc}.")
         return
     ss.pop(RUNS_PICK, None)
-    ss[RUNS_TABLE] = {"selection": {"rows": [], "columns": []}}  # the rows below it have moved up
     _say(place, True, f"Deleted run {run.id}.")
 
 

@@ -103,8 +103,8 @@ def pick_model() -> runs.Run | None:
     return st.selectbox("Model", choices, index=index, format_func=_model_label, key="predict_model")
 
 
-def show_result(result: inference.Result, key: str) -> None:
-    """One upload: the original, the 32x32 the model saw, its top classes in words and bars."""
+def show_result(result: inference.Result, key: str, model=None) -> None:
+    """One upload: the original, the 32x32 the model saw, where it looked (given the model), its top classes."""
     if result.error:
         error_box(result.error)
         return
@@ -118,6 +118,11 @@ def show_result(result: inference.Result, key: str) -> None:
         with seen:
             show_pixels(result.model_input, zoom=SEEN, caption="What the model sees: 32×32 px")
         name, probability = result.top[0]
+        if model is not None:
+            with seen:
+                from .inside import where_it_looked  # here, not at the top: ui.inside imports this module
+                where_it_looked(model, result.model_input, data.CLASS_NAMES.index(name), key=f"{key}_looked",
+                                size=32 * SEEN)
         verdict.markdown(f"The model says **{name}**, {probability:.0%} sure.")
         if result.unsure:
             verdict.warning(f"It is unsure: no class gets even {inference.UNSURE_BELOW:.0%}. It only knows 10 "

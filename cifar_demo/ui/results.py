@@ -211,6 +211,7 @@ def _mistakes_headline(n: int, tested: int, true: str, pred: str, showing: int) 
     wrongly = "predicted wrongly" if pred == "any" else f"predicted as **{pred}**"
     if n == 0:
         return f"No test image{of} was {wrongly}, of the {tested:,} tested."
-    head = f"**{n:,}** test image{'s' if n != 1 else ''}{of} {'were' if n != 1 else 'was'} {wrongly}"
+    among = f" of the {tested:,}" if true == "any" and pred == "any" else ""
+    head = f"**{n:,}**{among} test image{'s' if n != 1 else ''}{of} {'were' if n != 1 else 'was'} {wrongly}"
     return head + (f"; the {showing} the model was surest about, most confident first:" if showing < n
                    else ", most confident first:")
