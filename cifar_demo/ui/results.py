@@ -8,6 +8,7 @@ import streamlit as st
 
 from .. import charts, data, evaluation, models, runs
 from . import duration, error_box, load_data
+from .inside import cell_gradcam
 
 RESULTS_RUN = "results_run"
 CELL_IMAGES = 12                 # test images shown for one confusion-matrix cell, the surest first
@@ -115,11 +116,14 @@ def confusion_explorer(run: runs.Run, ev: evaluation.Evaluation) -> None:
         st.markdown(f"{len(indices)} test images of a **{true}** were {kind}"
                     + (f"; the {min(len(indices), CELL_IMAGES)} the model was surest about:" if len(indices) else "."))
         images = load_data().x_test[:len(ev)]  # the run was tested on the first len(ev) test images
+        looked = cell_gradcam(run, images[indices[:CELL_IMAGES]], names.index(pred), size=32 * CELL_ZOOM)
         with st.container(horizontal=True, gap="small"):
-            for i in indices[:CELL_IMAGES]:
+            for n, i in enumerate(indices[:CELL_IMAGES]):
                 with st.container(width=32 * CELL_ZOOM, gap=None):
                     # enlarged here, each pixel a block; PNG, since JPEG would smear the blocks
                     st.image(data.upscale(images[i], CELL_ZOOM), output_format="PNG")
+                    if looked:
+                        st.image(looked[n], output_format="PNG")
                     st.caption("  \n".join(f"{name} {p:.0%}" for name, p in ev.top_k(int(i), 3)))
 
 
