@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cifar_demo import ui
 from browser import Server, assert_no_exception, nav_labels, require_chromium, settle, CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
-PAGES = ["Home", "Explore the data", "Train", "Results", "Predict"]
+PAGES = [title for _, title, _, _ in ui.PAGES]  # the menu app.py registers, in its order
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +48,11 @@ def page(browser):
     p = context.new_page()
     yield p
     context.close()
+
+
+def test_every_file_in_pages_is_in_the_menu():
+    on_disk = {f"pages/{p.name}" for p in (ui.ROOT / "pages").glob("*.py")}
+    assert on_disk == {path for path, _, _, _ in ui.PAGES}
 
 
 def test_every_page_opens_from_the_menu_without_an_error(server, page, tmp_path):
