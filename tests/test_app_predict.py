@@ -84,7 +84,7 @@ def test_good_and_bad_files_in_one_upload():
     assert "notes.png" in errors[0] and "not an image" in errors[0]
     assert "empty.jpg" in errors[1] and "cut.jpg" in errors[2]
     assert "**photo.png**" in texts(at) and "**red.jpg**" in texts(at)
-    assert texts(at).count("The model says **frog**, 100% sure.") == 2
+    assert texts(at).count("The model says **frog**, 100.0% sure.") == 2
     assert len(at.get("plotly_chart")) == 2 and not at.warning
     seen = [img for img in at.get("image") if img.captions[0].startswith("What the model sees")]
     assert len(seen) == 2 and all(img.value[0].endswith(".png") for img in seen)
@@ -96,7 +96,7 @@ def test_an_unsure_model_says_so_and_names_the_ten_classes():
     at.get("file_uploader")[0].set_value(("photo.png", PHOTO, "image/png"))
     at.run()
     assert not at.exception
-    assert "10% sure" in texts(at)
+    assert "10.0% sure" in texts(at)
     assert "unsure" in at.warning[0].value and "truck" in at.warning[0].value
 
 

@@ -123,7 +123,7 @@ def show_result(result: inference.Result, key: str, model=None) -> None:
                 from .inside import where_it_looked  # here, not at the top: ui.inside imports this module
                 where_it_looked(model, result.model_input, data.CLASS_NAMES.index(name), key=f"{key}_looked",
                                 size=32 * SEEN)
-        verdict.markdown(f"The model says **{name}**, {probability:.0%} sure.")
+        verdict.markdown(f"The model says **{name}**, {probability:.1%} sure.")
         if result.unsure:
             verdict.warning(f"It is unsure: no class gets even {inference.UNSURE_BELOW:.0%}. It only knows 10 "
                             f"classes ({', '.join(data.CLASS_NAMES)}), so for anything else it can only guess.",
