@@ -10,9 +10,7 @@ st.caption("Follow one image through the network: what each layer makes of it, a
 
 run = explore.pick_model()
 if run is None:
-    st.info("There is no trained model yet. Train one first: a small one takes a minute or two.",
-            icon=":material/info:")
-    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+    explore.no_model_yet()
     st.stop()
 try:
     model = ui.load_model(run.model_path)

@@ -17,9 +17,7 @@ model_col, fit_col, k_col = st.columns([3, 1.2, 1.2], vertical_alignment="bottom
 with model_col:
     run = view.pick_model()
 if run is None:
-    st.info("There is no trained model yet. Train one first: a small one takes a minute or two.",
-            icon=":material/info:")
-    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+    view.no_model_yet()
     st.stop()
 fit = fit_col.segmented_control("Fit", inference.FITS, default="crop", required=True, key="predict_fit",
                                 help=FIT_HELP)

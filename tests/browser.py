@@ -1,6 +1,7 @@
 """Helpers for the browser tests: serve the app, drive Debian's Chromium with Playwright."""
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import signal
@@ -11,7 +12,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -86,3 +89,15 @@ def assert_no_exception(page) -> None:
 
 def nav_labels(page) -> list[str]:
     return [a.inner_text().split("\n")[-1].strip() for a in page.get_by_test_id("stSidebarNavLink").all()]
+
+
+def photo_jpeg() -> bytes:
+    """A photo-like JPEG (sky over sea, with noise), 160x120."""
+    rng = np.random.default_rng(0)
+    sky = np.zeros((120, 160, 3), np.uint8)
+    sky[:] = (110, 160, 230)
+    sky[70:] = (40, 90, 170)
+    sky += rng.integers(0, 20, sky.shape, dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(sky).save(out, "JPEG")
+    return out.getvalue()

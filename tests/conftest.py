@@ -25,3 +25,50 @@ def runs_dir(tmp_path, monkeypatch):
 def cifar():
     from cifar_demo import data
     return data.load()
+
+
+@pytest.fixture(scope="session")
+def tiny_runs(tmp_path_factory, cifar):
+    """A runs folder holding one small trained model (two_block, 400 images, 1 epoch)."""
+    from cifar_demo import jobs, runs
+    from cifar_demo.training import TrainConfig
+    folder = tmp_path_factory.mktemp("tiny_runs")
+    config = TrainConfig.for_preset("two_block", epochs=1, subset=400, test_subset=300)
+    jobs.train(config, runs.create(config.to_dict(), base=folder), data=cifar)
+    return folder
+
+
+# --- browser tests -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (skipped without it, except in CI)."""
+    from browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """serve(runs_folder) starts a fresh `streamlit run app.py` on those runs; stopped after the test."""
+    from browser import Server
+    started = []
+
+    def start(runs_folder):
+        started.append(Server({"CIFAR_DEMO_RUNS": str(runs_folder)}, tmp_path / f"server{len(started)}.log"))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.close()

@@ -21,15 +21,10 @@ def png(color=(30, 120, 200), size=(64, 48)) -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory, cifar):
+@pytest.fixture
+def trained(tiny_runs):
     """A runs folder holding one two-block network trained for an epoch on 400 images, and tested."""
-    from cifar_demo import jobs
-    from cifar_demo.training import TrainConfig
-    folder = tmp_path_factory.mktemp("inside_runs")
-    config = TrainConfig.for_preset("two_block", epochs=1, subset=400, test_subset=300)
-    jobs.train(config, runs.create(config.to_dict(), base=folder), data=cifar)
-    return folder
+    return tiny_runs
 
 
 @pytest.fixture(autouse=True)

@@ -1,53 +1,18 @@
 """The served app in headless Chromium, as a new user meets it."""
-import io
 import time
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from cifar_demo import ui
-from browser import Server, assert_no_exception, nav_labels, require_chromium, settle, CHROMIUM, CHROMIUM_ARGS
+from browser import photo_jpeg, assert_no_exception, nav_labels, settle
 
 pytestmark = pytest.mark.browser
 PAGES = [title for _, title, _, _ in ui.PAGES]  # the menu app.py registers, in its order
 
 
-@pytest.fixture(scope="module")
-def app_runs(tmp_path_factory, cifar):
-    """A runs folder holding one small trained model, so Results and Predict have something to show."""
-    from cifar_demo import jobs, runs
-    from cifar_demo.training import TrainConfig
-    folder = tmp_path_factory.mktemp("browser_runs")
-    config = TrainConfig.for_preset("two_block", epochs=1, subset=400, test_subset=300)
-    run = runs.create(config.to_dict(), base=folder)
-    jobs.train(config, run, data=cifar)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
-def server(app_runs, tmp_path):
-    s = Server({"CIFAR_DEMO_RUNS": str(app_runs)}, tmp_path / "server.log")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    p = context.new_page()
-    yield p
-    context.close()
+def server(serve, tiny_runs):
+    return serve(tiny_runs)
 
 
 def test_every_file_in_pages_is_in_the_menu():
@@ -78,22 +43,11 @@ def test_deep_link_first_on_a_fresh_server_gets_the_app(server, page, path, titl
     assert_no_exception(page)
 
 
-def _photo_bytes() -> bytes:
-    rng = np.random.default_rng(0)
-    sky = np.zeros((120, 160, 3), np.uint8)
-    sky[:] = (110, 160, 230)
-    sky[70:] = (40, 90, 170)
-    sky += rng.integers(0, 20, sky.shape, dtype=np.uint8)
-    out = io.BytesIO()
-    Image.fromarray(sky).save(out, "JPEG")
-    return out.getvalue()
-
-
 def test_upload_a_photo_and_a_bad_file_and_see_a_prediction(server, page):
     page.goto(f"{server.url}/predict")
     settle(page)
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([
-        {"name": "sea.jpg", "mimeType": "image/jpeg", "buffer": _photo_bytes()},
+        {"name": "sea.jpg", "mimeType": "image/jpeg", "buffer": photo_jpeg()},
         {"name": "notes.png", "mimeType": "image/png", "buffer": b"just text, not a picture"},
     ])
     page.wait_for_selector("text=The model says", timeout=60000)

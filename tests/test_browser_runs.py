@@ -1,7 +1,7 @@
 """The Compare runs page served to headless Chromium: a deep link on a fresh server, the table, an import."""
 import pytest
 
-from browser import Server, assert_no_exception, require_chromium, settle, CHROMIUM, CHROMIUM_ARGS
+from browser import assert_no_exception, settle
 
 pytestmark = pytest.mark.browser
 
@@ -21,29 +21,9 @@ def two_runs(tmp_path_factory, cifar):
     return folder, made
 
 
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
-def server(two_runs, tmp_path):
-    s = Server({"CIFAR_DEMO_RUNS": str(two_runs[0])}, tmp_path / "server.log")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    p = context.new_page()
-    yield p
-    context.close()
+def server(serve, two_runs):
+    return serve(two_runs[0])
 
 
 def test_deep_link_to_runs_on_a_fresh_server_shows_both_runs(server, page, two_runs):

@@ -8,7 +8,6 @@ import pytest
 from PIL import Image
 
 from cifar_demo import data, inference, runs
-from cifar_demo.data import CLASS_NAMES
 
 
 def random_images(n=4, seed=0):

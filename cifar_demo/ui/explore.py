@@ -95,6 +95,13 @@ def _model_label(run: runs.Run) -> str:
     return f"{name} · {score}"
 
 
+def no_model_yet() -> None:
+    """What a page that needs a model says when there is none yet."""
+    st.info("There is no trained model yet. Train one first: a small one takes a minute or two.",
+            icon=":material/info:")
+    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+
+
 def pick_model() -> runs.Run | None:
     """A select box over the models that can predict; the chosen run, or None when there is none."""
     choices, index = inference.prediction_models(runs.list_runs(), runs.default_run())
