@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from .data import CLASS_NAMES, IMAGE_SHAPE, normalize
+from .data import CLASS_NAMES, IMAGE_SHAPE, normalize, upscale
 from .models import LAYER_TYPES
 
 
@@ -264,7 +264,7 @@ def grid(tiles: np.ndarray, *, columns: int, tile: int, gap: int = 2, background
     if tiles.ndim == 3:
         tiles = np.repeat(tiles[..., None], 3, axis=-1)
     zoom = max(1, round(tile / max(tiles.shape[1:3])))
-    tiles = tiles.repeat(zoom, axis=1).repeat(zoom, axis=2)
+    tiles = upscale(tiles, zoom)
     n, h, w = tiles.shape[:3]
     columns = max(1, min(columns, n))
     rows = -(-n // columns)

@@ -64,7 +64,7 @@ class Job:
 
     def __post_init__(self):
         self._state.update(status=STARTING, epoch=1, batch=0, steps_per_epoch=0, batches=[], history=[],
-                           started=time.time(), first_batch_at=None, images=0, error=None, test_accuracy=None)
+                           started=time.time(), first_batch_at=None, error=None, test_accuracy=None)
 
     # --- control -------------------------------------------------------------------------------------
     def stop(self) -> None:
@@ -93,7 +93,6 @@ class Job:
                 if s["first_batch_at"] is None:
                     s["first_batch_at"], s["first_step"] = now, event["step"]
                 s["epoch"], s["batch"] = event["epoch"], event["batch"]
-                s["images"] += self.config.batch_size
                 s["last_batch_at"] = now
                 s["batches"].append({k: event[k] for k in ("step", "epoch", "batch", "loss", "accuracy", "lr")})
                 if len(s["batches"]) > MAX_BATCH_POINTS:
@@ -212,8 +211,8 @@ def _finish(config: TrainConfig, run: runs.Run, model, monitor, parts, stop_even
         run.save_model(model)  # keep what the unfinished epoch trained too
     result = {"status": runs.STOPPED if stopped else runs.FINISHED}
     if run.has_model:
-        trained = run.load_model() if stopped and epochs_done == 0 and not monitor.batches else model
-        ev = evaluation.evaluate(trained, parts.x_test, parts.y_test, tta_flip=config.tta_flip)
+        # the saved model has the weights in hand: the last finished epoch's, or those at the stop
+        ev = evaluation.evaluate(model, parts.x_test, parts.y_test, tta_flip=config.tta_flip)
         run.save_evaluation(ev)
         result["test_accuracy"] = float(ev.accuracy)
     run.set_status(result["status"], train_seconds=seconds, epochs_done=epochs_done,

@@ -119,12 +119,18 @@ def confusion_explorer(run: runs.Run, ev: evaluation.Evaluation) -> None:
         looked = cell_gradcam(run, images[indices[:CELL_IMAGES]], names.index(pred), size=32 * CELL_ZOOM)
         with st.container(horizontal=True, gap="small"):
             for n, i in enumerate(indices[:CELL_IMAGES]):
-                with st.container(width=32 * CELL_ZOOM, gap=None):
-                    # enlarged here, each pixel a block; PNG, since JPEG would smear the blocks
-                    st.image(data.upscale(images[i], CELL_ZOOM), output_format="PNG")
-                    if looked:
-                        st.image(looked[n], output_format="PNG")
-                    st.caption("  \n".join(f"{name} {p:.0%}" for name, p in ev.top_k(int(i), 3)))
+                _image_card(images[i], ev, i, looked=looked[n] if looked else None)
+
+
+def _image_card(image, ev: evaluation.Evaluation, i, *, looked=None, truth: bool = False) -> None:
+    """Test image ``i`` enlarged, any Grad-CAM under it, and its top 3 (after its true class, with ``truth``)."""
+    with st.container(width=32 * CELL_ZOOM, gap=None):
+        # enlarged here, each pixel a block; PNG, since JPEG would smear the blocks
+        st.image(data.upscale(image, CELL_ZOOM), output_format="PNG")
+        if looked is not None:
+            st.image(looked, output_format="PNG")
+        truly = [f"truly **{data.CLASS_NAMES[ev.y_true[i]]}**"] if truth else []
+        st.caption("  \n".join(truly + [f"{name} {p:.0%}" for name, p in ev.top_k(int(i), 3)]))
 
 
 def class_report(ev: evaluation.Evaluation) -> None:
@@ -199,10 +205,7 @@ def mistakes_gallery(run: runs.Run, ev: evaluation.Evaluation) -> None:
     images = load_data().x_test[:len(ev)]  # the run was tested on the first len(ev) test images
     with st.container(horizontal=True, gap="small"):
         for i in indices[:shown]:
-            with st.container(width=32 * CELL_ZOOM, gap=None):
-                st.image(data.upscale(images[i], CELL_ZOOM), output_format="PNG")  # PNG: crisp pixel blocks
-                st.caption(f"truly **{data.CLASS_NAMES[ev.y_true[i]]}**  \n"
-                           + "  \n".join(f"{name} {p:.0%}" for name, p in ev.top_k(int(i), 3)))
+            _image_card(images[i], ev, i, truth=True)
     if len(indices) > shown:
         st.button(f"Show {min(MISTAKES_PAGE, len(indices) - shown)} more", icon=":material/expand_more:",
                   key=f"mistakes_more_{run.id}", on_click=st.session_state.__setitem__,
