@@ -160,6 +160,8 @@ def load_model_file(path: Path | str, *, compile: bool = False):
     ``compile`` also restores the loss, metrics and optimizer state saved with it (to train on).
     """
     import keras
+
+    from . import layers  # noqa: F401  registers the project's own layers
     path = Path(path)
     if not path.is_file():
         raise RunError(f"{path} does not exist")
