@@ -1,12 +1,14 @@
-"""The command line: ``python -m cifar_demo train | resume | evaluate | predict | runs | presets``.
+"""The command line: ``python -m cifar_demo train | resume | evaluate | predict | export | runs | presets``.
 
 Every error the user can cause ends as one line on stderr and a non-zero exit.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -15,7 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up
 from . import data, models, runs  # noqa: E402  (after the environment is set)
 from .inference import ImageError  # noqa: E402
 
-USER_ERRORS = (data.DataError, runs.RunError, ImageError, models.SpecError, ValueError, OSError)
+USER_ERRORS = (data.DataError, runs.RunError, ImageError, models.SpecError, ValueError, OSError)  # StrategyError is a ValueError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,10 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--precision", choices=PRECISIONS)
     t.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None)
     t.add_argument("--shift", type=int)
+    _distribution_options(t)
     t.set_defaults(func=cmd_train)
 
     g = sub.add_parser("resume", help="go on training a stopped or interrupted run, in its own folder")
     g.add_argument("run", help="run id from `runs`, or a run folder")
+    _distribution_options(g)
     g.set_defaults(func=cmd_resume)
 
     e = sub.add_parser("evaluate", help="test-set accuracy, per-class report and confusions of a model")
@@ -66,12 +70,34 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("-k", type=int, default=3, help="how many classes to show")
     r.set_defaults(func=cmd_predict)
 
+    x = sub.add_parser("export", help="copy a finished run, with its model slimmed for predicting, to a folder")
+    x.add_argument("run", help="run id from `runs`, or a run folder")
+    x.add_argument("dest", help="a new or empty folder (default_run/ is the model the app ships with)")
+    x.set_defaults(func=cmd_export)
+
     ls = sub.add_parser("runs", help="list the runs with status and accuracy")
     ls.set_defaults(func=cmd_runs)
 
     ps = sub.add_parser("presets", help="list the network presets")
     ps.set_defaults(func=cmd_presets)
     return p
+
+
+def _distribution_options(p: argparse.ArgumentParser) -> None:
+    from .distribute import KINDS
+    p.add_argument("--strategy", choices=KINDS, default="auto",
+                   help="tf.distribute strategy; auto: multi-worker when TF_CONFIG names workers, all GPUs "
+                        "when there are several, else one device")
+    p.add_argument("--cpu-devices", type=int, metavar="N",
+                   help="split the CPU into N logical devices (to try the mirrored strategy without GPUs)")
+
+
+def _placement(args):
+    """The tf.distribute placement the arguments ask for (set up before TensorFlow starts its devices)."""
+    from . import distribute
+    if args.cpu_devices:
+        distribute.split_cpu(args.cpu_devices)
+    return distribute.strategy(args.strategy)
 
 
 # --- train ------------------------------------------------------------------------------------------------
@@ -83,17 +109,29 @@ def cmd_train(args) -> int:
                "validation_split", "seed", "precision", "flip", "shift")
     overrides = {k: getattr(args, k) for k in options if getattr(args, k) is not None}
     config = TrainConfig.for_preset(args.preset, **overrides)
+    place = _placement(args)
     dataset = data.load()
-    job = jobs.start(config, data=dataset)
-    print(f"training {models.preset(args.preset).title} into {job.run.path}", file=sys.stderr)
-    return _watch(job)
+    # every worker of a cluster trains; only the chief keeps the run, the others train into a scratch folder
+    with contextlib.nullcontext(None) if place.chief else tempfile.TemporaryDirectory(prefix="cifar-demo-") as base:
+        job = jobs.start(config, data=dataset, strategy=place.strategy, base=base)
+        print(f"training {models.preset(args.preset).title} into {job.run.path} on {place.describe()}",
+              file=sys.stderr)
+        return _watch(job)
+
+
+def cmd_export(args) -> int:
+    copy = runs.export(runs.open_run(args.run), args.dest)
+    size = sum(f.stat().st_size for f in copy.path.rglob("*") if f.is_file())
+    print(f"exported {args.run} to {copy.path} ({size / 1e6:.1f} MB)")
+    return 0
 
 
 def cmd_resume(args) -> int:
     from . import jobs
     run = runs.open_run(args.run)
     jobs.resumable(run)  # refuse before loading the data set
-    job = jobs.resume(run, data=data.load())
+    place = _placement(args)
+    job = jobs.resume(run, data=data.load(), strategy=place.strategy)
     done = len(run.history())
     print(f"resuming {run.id} at epoch {done + 1} of {job.config.epochs}", file=sys.stderr)
     return _watch(job, epochs_shown=done)
@@ -188,11 +226,12 @@ def cmd_evaluate(args) -> int:
     label, model, run = resolve_model(args.model)
     dataset = data.load()
     n = args.test_subset or len(dataset.y_test)
-    tta = bool(run and run.config.get("tta_flip"))
-    ev = evaluation.evaluate(model, dataset.x_test[:n], dataset.y_test[:n], tta_flip=tta)
+    tta = {k: bool(run and run.config.get(k)) for k in ("tta_flip", "tta_shift")}
+    ev = evaluation.evaluate(model, dataset.x_test[:n], dataset.y_test[:n], **tta)
     if run is not None and run.path != getattr(runs.default_run(), "path", None):
         run.save_evaluation(ev)
-    print(f"{label}: test accuracy {ev.accuracy:.2%} on {n} images{' (flip averaged)' if tta else ''}")
+    how = evaluation.tta_label(**tta)
+    print(f"{label}: test accuracy {ev.accuracy:.2%} on {n} images{f' ({how})' if how else ''}")
     print(f"{'class':<12}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}")
     for row in ev.report():
         print(f"{row['class']:<12}{row['precision']:>10.3f}{row['recall']:>10.3f}{row['f1']:>10.3f}"

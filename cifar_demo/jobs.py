@@ -7,6 +7,7 @@ training whatever the page does (reruns, page switches, closed tabs).
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import traceback
@@ -57,6 +58,7 @@ class Job:
     config: TrainConfig
     run: runs.Run
     resume: bool = False  # go on from the run's saved model and history (see train)
+    strategy: object = None  # a tf.distribute.Strategy to train under (None: TensorFlow's default)
     stop_event: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _state: dict = field(default_factory=dict)
@@ -125,7 +127,7 @@ class Job:
     def _work(self, data) -> None:
         try:
             outcome = train(self.config, self.run, data=data, listener=self.listen, stop_event=self.stop_event,
-                            resume=self.resume)
+                            resume=self.resume, strategy=self.strategy)
             self.listen({"event": "status", **outcome})
         except Exception as exc:  # the thread must always leave a final status behind
             reason = f"{exc.__class__.__name__}: {exc}"
@@ -137,7 +139,7 @@ class Job:
 
 
 def train(config: TrainConfig, run: runs.Run, *, data=None, listener=None, stop_event=None,
-          resume: bool = False) -> dict:
+          resume: bool = False, strategy=None, after_epoch=None) -> dict:
     """Train ``config`` into ``run``'s folder, in this thread; returns the final status event fields.
 
     Saves the history and the model after each finished epoch, keeps the model
@@ -151,6 +153,11 @@ def train(config: TrainConfig, run: runs.Run, *, data=None, listener=None, stop_
     mid-epoch has trained part of that epoch already; that epoch is trained in
     full once more, so it counts once in the history. The shuffling restarts
     from the seed, so a resumed run is not bit-identical to an uninterrupted one.
+
+    Under a tf.distribute ``strategy`` the model is built in its scope, and
+    Keras splits each batch of ``config.batch_size`` images among its replicas.
+    ``after_epoch(row, model)``, if given, is called after each finished epoch
+    is saved (a benchmark uses it to test the model as it trains).
     """
     from . import data as data_module
     import keras
@@ -162,7 +169,8 @@ def train(config: TrainConfig, run: runs.Run, *, data=None, listener=None, stop_
     if len(parts.y_train) == 0:
         raise ValueError("no training images left after the validation split")
     history = run.history() if resume else []
-    model = _saved_model(run, config) if resume else training.build_model(config, parts.x_train)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model = _saved_model(run, config) if resume else training.build_model(config, parts.x_train)
     train_ds = training.make_dataset(parts.x_train, parts.y_train, config, training=True)
     val_ds = (training.make_dataset(parts.x_val, parts.y_val, config, training=False)
               if len(parts.y_val) else None)
@@ -176,15 +184,20 @@ def train(config: TrainConfig, run: runs.Run, *, data=None, listener=None, stop_
         run.save_model(model)
         run.append_epoch(row)
         log_epoch(row)
+        if after_epoch is not None:
+            after_epoch(row, model)
 
     monitor = training.monitor(listener, steps_per_epoch=steps, stop_event=stop_event, validation=val_ds,
                                schedule=lambda step: training.learning_rate_at(step, total, steps, config),
                                on_epoch=save_epoch)
     earlier = (run.status_record().get("train_seconds") or 0.0) if resume else 0.0
     started = time.time()
-    model.fit(train_ds, initial_epoch=len(history), epochs=config.epochs, callbacks=[monitor],
+    # lookahead first: at the last step it sets the weights that the monitor then saves
+    callbacks = [training.lookahead(total)] * config.lookahead + [monitor]
+    model.fit(train_ds, initial_epoch=len(history), epochs=config.epochs, callbacks=callbacks,
               verbose=0, shuffle=False)
-    return _finish(config, run, model, monitor, parts, stop_event, earlier + time.time() - started)
+    return _finish(config, run, model, monitor, parts, stop_event, earlier + time.time() - started,
+                   distributed=getattr(strategy, "num_replicas_in_sync", 1) > 1)
 
 
 def _saved_model(run: runs.Run, config: TrainConfig):
@@ -199,7 +212,8 @@ def _saved_model(run: runs.Run, config: TrainConfig):
     return model
 
 
-def _finish(config: TrainConfig, run: runs.Run, model, monitor, parts, stop_event, seconds: float) -> dict:
+def _finish(config: TrainConfig, run: runs.Run, model, monitor, parts, stop_event, seconds: float, *,
+            distributed: bool = False) -> dict:
     """After fit(): the run's final status, and the test evaluation of whatever model it kept."""
     from . import evaluation
     epochs_done = len(run.history())
@@ -212,7 +226,10 @@ def _finish(config: TrainConfig, run: runs.Run, model, monitor, parts, stop_even
     result = {"status": runs.STOPPED if stopped else runs.FINISHED}
     if run.has_model:
         # the saved model has the weights in hand: the last finished epoch's, or those at the stop
-        ev = evaluation.evaluate(model, parts.x_test, parts.y_test, tta_flip=config.tta_flip)
+        # a distributed model is tested as a plain copy from disk: under the strategy an odd batch splits unevenly
+        tested = run.load_model() if distributed else model
+        ev = evaluation.evaluate(tested, parts.x_test, parts.y_test, tta_flip=config.tta_flip,
+                                 tta_shift=config.tta_shift)
         run.save_evaluation(ev)
         result["test_accuracy"] = float(ev.accuracy)
     run.set_status(result["status"], train_seconds=seconds, epochs_done=epochs_done,
@@ -226,12 +243,15 @@ _lock = threading.Lock()
 _current: Job | None = None
 
 
-def start(config: TrainConfig, *, data=None) -> Job:
-    """Start training ``config`` into a new run in a background thread; JobBusyError if one is training."""
-    return _launch(lambda: Job(config, runs.create(config.to_dict())), data)
+def start(config: TrainConfig, *, data=None, strategy=None, base=None) -> Job:
+    """Start training ``config`` into a new run in a background thread; JobBusyError if one is training.
+
+    The run folder goes under ``base`` (default: the runs folder); ``strategy``: see ``train``.
+    """
+    return _launch(lambda: Job(config, runs.create(config.to_dict(), base=base), strategy=strategy), data)
 
 
-def resume(run: runs.Run, *, data=None) -> Job:
+def resume(run: runs.Run, *, data=None, strategy=None) -> Job:
     """Go on training a stopped or interrupted run in its own folder, in a background thread.
 
     It continues from the last finished epoch to the epochs its config asks for
@@ -241,7 +261,7 @@ def resume(run: runs.Run, *, data=None) -> Job:
     def prepare():
         config = resumable(run)
         run.set_status(runs.RUNNING, error=None, traceback=None)
-        return Job(config, run, resume=True)
+        return Job(config, run, resume=True, strategy=strategy)
     return _launch(prepare, data)
 
 

@@ -172,6 +172,32 @@ def load_model_file(path: Path | str, *, compile: bool = False):
                        f"{str(exc).splitlines()[0][:200] if str(exc) else 'no detail'})") from exc
 
 
+def export(run: Run, dest: Path | str) -> Run:
+    """A slim copy of a finished run in ``dest`` (a new or empty folder): to share or ship it.
+
+    It holds the run's config, history, status, evaluation and TensorBoard logs,
+    and its model without the optimizer state (a third of the file: what
+    predicting needs, not what resuming needs).
+    """
+    dest = Path(dest)
+    if run.status != FINISHED:
+        raise RunError(f"run {run.id} is {run.status}; only a finished run can be exported")
+    if dest.exists() and any(dest.iterdir()):
+        raise RunError(f"{dest} is not empty; export into a new or empty folder")
+    model = run.load_model()
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("config.json", "history.json", "evaluation.json", "predictions.npz"):
+        if (run.path / name).is_file():
+            shutil.copy2(run.path / name, dest / name)
+    if (run.path / "tensorboard").is_dir():
+        shutil.copytree(run.path / "tensorboard", dest / "tensorboard")
+    record = {k: v for k, v in run.status_record().items() if k not in ("pid", "host", "traceback")}
+    files.write_json(dest / "status.json", {**record, "exported_from": run.id})
+    copy = Run(dest)
+    copy.save_model(model)  # loaded without compiling: no optimizer state is saved
+    return copy
+
+
 def default_run() -> Run | None:
     """The model that ships with the project (default_run/ beside the package), if present."""
     path = Path(__file__).resolve().parent.parent / "default_run"

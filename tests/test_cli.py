@@ -106,3 +106,26 @@ def test_a_killed_training_is_listed_as_interrupted_with_its_epochs_and_model(tm
     assert epochs == list(range(1, len(epochs) + 1)) and len(epochs) >= 2
     predicted = cli("evaluate", run.name, "--test-subset", "100", env={"CIFAR_DEMO_RUNS": str(tmp_path)})
     assert predicted.returncode == 0, predicted.stderr  # the last saved model loads and works
+
+
+def test_evaluate_and_predict_default_to_the_shipped_model(tmp_path):
+    done = cli("evaluate", "--test-subset", "500")
+    assert done.returncode == 0, done.stderr
+    label, _, rest = done.stdout.partition(": test accuracy ")
+    assert label == "default_run" and "averaged over 6 views" in rest
+    assert float(rest.split("%")[0]) > 85  # the shipped model is the long preset's, about 92% on all 10,000
+    photo = tmp_path / "sky.png"
+    Image.fromarray(np.full((64, 48, 3), (90, 140, 220), np.uint8)).save(photo)
+    done = cli("predict", photo)
+    assert done.returncode == 0 and done.stdout.startswith(str(photo)), done.stderr
+
+
+def test_export_writes_a_slim_copy_that_evaluates(trained, tmp_path):
+    folder, env, _ = trained
+    (run,) = folder.iterdir()
+    done = cli("export", run.name, tmp_path / "shared", env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"exported {run.name} to ") and "MB)" in done.stdout
+    assert cli("evaluate", tmp_path / "shared", "--test-subset", "100", env=env).returncode == 0
+    again = cli("export", run.name, tmp_path / "shared", env=env)
+    assert again.returncode == 2 and "is not empty" in again.stderr

@@ -81,3 +81,15 @@ def test_delete_refuses_a_running_run(runs_dir):
     run.set_status(runs.FINISHED)
     runs.delete(run)
     assert not run.path.exists()
+
+
+def test_export_copies_a_finished_run_with_a_slim_model(tiny_runs, tmp_path):
+    (run,) = runs.list_runs(tiny_runs)
+    copy = runs.export(run, tmp_path / "shipped")
+    assert copy.history() == run.history() and copy.config == run.config
+    assert copy.status == runs.FINISHED and copy.status_record()["exported_from"] == run.id
+    assert copy.evaluation().accuracy == run.evaluation().accuracy
+    assert copy.model_path.stat().st_size < run.model_path.stat().st_size  # no optimizer state
+    assert copy.load_model().count_params() == run.load_model().count_params()
+    with pytest.raises(runs.RunError, match="not empty"):
+        runs.export(run, tmp_path / "shipped")
