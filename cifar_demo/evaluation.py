@@ -140,19 +140,45 @@ def _row(name: str, precision, recall, f1, support) -> dict:
             "f1": float(f1), "support": int(support)}
 
 
-def evaluate(model, images: np.ndarray, labels: np.ndarray, *, tta_flip: bool = False) -> Evaluation:
+def evaluate(model, images: np.ndarray, labels: np.ndarray, *, tta_flip: bool = False,
+             tta_shift: bool = False) -> Evaluation:
     """Run ``model`` on uint8 images of shape (N, 32, 32, 3) with int labels of shape (N,).
 
-    With ``tta_flip`` the probabilities are averaged with those of the mirrored
-    images: CIFAR-10 objects look the same mirrored, so this usually gains a
-    little accuracy for twice the compute.
+    Test-time augmentation: with ``tta_flip`` the probabilities are averaged
+    with those of the mirrored images (CIFAR-10 objects look the same
+    mirrored); with ``tta_shift`` the average also takes in copies shifted one
+    pixel up-left and one pixel down-right, weighted half as much as the image
+    itself (airbench's scheme). Each view costs one more pass over the images.
     """
-    from cifar_demo.inference import predict_proba  # keeps TensorFlow out of the pure parts
     images = np.asarray(images)
-    proba = predict_proba(model, images)
+    views = [(images, 1.0)]
+    if tta_shift:
+        views += [(shifted(images, -1, -1), 0.5), (shifted(images, 1, 1), 0.5)]
     if tta_flip:
-        proba = (proba + predict_proba(model, images[:, :, ::-1])) / 2
-    return Evaluation(np.asarray(labels), proba)
+        views += [(v[:, :, ::-1], w) for v, w in views]
+    return Evaluation(np.asarray(labels), average_proba(model, views))
+
+
+def tta_label(tta_flip: bool, tta_shift: bool) -> str:
+    """How a run's test accuracy was measured, for a line of text ('' without test-time augmentation)."""
+    views = (2 if tta_flip else 1) * (3 if tta_shift else 1)
+    kinds = " and ".join(k for k, on in (("flipped", tta_flip), ("shifted", tta_shift)) if on)
+    return f"averaged over {views} views ({kinds})" if views > 1 else ""
+
+
+def shifted(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """The images moved dy pixels down and dx right (negative: up, left), edges filled by reflection."""
+    p = max(abs(dy), abs(dx))
+    padded = np.pad(images, ((0, 0), (p, p), (p, p), (0, 0)), mode="reflect")
+    h, w = images.shape[1:3]
+    return padded[:, p - dy:p - dy + h, p - dx:p - dx + w]
+
+
+def average_proba(model, views: list[tuple[np.ndarray, float]]) -> np.ndarray:
+    """The weighted mean of the model's probabilities over views: [(images, weight), ...]."""
+    from cifar_demo.inference import predict_proba  # keeps TensorFlow out of the pure parts
+    total = sum(w for _, w in views)
+    return sum(predict_proba(model, v) * (w / total) for v, w in views).astype(np.float32)
 
 
 def save(evaluation: Evaluation, folder: Path | str) -> None:

@@ -38,12 +38,14 @@ class TrainConfig:
     warmup_epochs: float = 0.0       # epochs of linear warm-up from 0 (cosine and warmup_linear)
     weight_decay: float = 0.0        # decoupled weight decay, per step, scaled by the learning rate
     label_smoothing: float = 0.0     # share of each target spread evenly over all 10 classes
+    lookahead: bool = False          # every 5 steps pull the weights towards a slow average of them, harder at the end
     flip: bool = False               # augment: mirror half the images left-right
     shift: int = 0                   # augment: translate by up to this many pixels (reflect padding)
     validation_split: float = 0.1    # share of the training images held out to validate each epoch
     subset: int | None = None        # train on this many of the 50,000 training images (None: all)
     test_subset: int | None = None   # evaluate on the first N of the 10,000 test images (None: all)
     tta_flip: bool = False           # test-time augmentation: average the image's and its mirror's predictions
+    tta_shift: bool = False          # test-time augmentation: also average over copies shifted 1 pixel diagonally
     seed: int = 0                    # seeds the split, the initial weights and the augmentation
     precision: str = "auto"          # float32 | mixed_bfloat16 | auto (bfloat16 where the CPU has AVX512-BF16 or AMX)
 
@@ -292,6 +294,36 @@ def monitor(listener: Listener, *, steps_per_epoch: int, stop_event: threading.E
 
     return Monitor()
 
+
+
+def lookahead(total_steps: int, *, every: int = 5, decay: float = 0.95 ** 5):
+    """A Keras callback that averages the weights along the way (airbench's "lookahead").
+
+    Every ``every`` optimizer steps the slow copy moves towards the weights,
+    slow = d * slow + (1 - d) * weights, and the weights are set to it. The
+    pull d grows as (step / total_steps) ** 3 up to ``decay``: nothing early,
+    when the weights should move fast, and a strong average near the end,
+    which smooths away the noise of the last steps. The last step updates
+    too, so training ends on the slow copy. Batch-norm statistics are averaged too.
+    """
+    import keras
+
+    class Lookahead(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            # from a NumPy copy: a Variable made from another's value can share its storage
+            self.pairs = [(v, keras.Variable(np.array(v.numpy()), trainable=False, name="slow"))
+                          for v in self.model.weights if "float" in str(v.dtype)]
+
+        def on_train_batch_end(self, batch, logs=None):
+            step = int(self.model.optimizer.iterations.numpy())
+            if step % every and step < total_steps:
+                return
+            d = decay * min(1.0, step / total_steps) ** 3
+            for weight, slow in self.pairs:
+                slow.assign(d * slow.value + (1 - d) * weight.value)
+                weight.assign(slow.value)
+
+    return Lookahead()
 
 
 def tensorboard_logger(log_dir) -> Callable[[dict], None]:

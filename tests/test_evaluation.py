@@ -188,3 +188,26 @@ def test_evaluate_averages_flipped_predictions(monkeypatch):
     flipped = evaluation.evaluate(None, images, labels, tta_flip=True)
     np.testing.assert_allclose(flipped.proba[0, :2], [0.5, 0.5])
     np.testing.assert_allclose(flipped.proba[1, :2], [1.0, 0.0])
+
+
+def test_shifted_moves_pixels_and_reflects_at_the_edge():
+    images = np.arange(2 * 4 * 4 * 1).reshape(2, 4, 4, 1)
+    down_right = evaluation.shifted(images, 1, 1)
+    np.testing.assert_array_equal(down_right[:, 1:, 1:], images[:, :-1, :-1])
+    np.testing.assert_array_equal(down_right[0, 0, 1:, 0], images[0, 1, :-1, 0])  # row -1 reflects row 1
+    np.testing.assert_array_equal(evaluation.shifted(images, -1, -1)[:, :-1, :-1], images[:, 1:, 1:])
+
+
+def test_test_time_shifts_weigh_each_shifted_view_half(monkeypatch):
+    from cifar_demo import inference
+    # class 1 for an image whose pixel (5, 5) is bright, class 0 otherwise
+    monkeypatch.setattr(inference, "predict_proba",
+                        lambda model, images: np.eye(10, dtype=np.float32)[(images[:, 5, 5, 0] > 127).astype(int)])
+    images = np.zeros((1, 32, 32, 3), np.uint8)
+    images[0, 6, 6] = 255  # only the view shifted up-left has it at (5, 5)
+    ev = evaluation.evaluate(None, images, np.array([0]), tta_shift=True)
+    np.testing.assert_allclose(ev.proba[0, :2], [0.75, 0.25])  # views weigh 1, 0.5, 0.5
+    both = evaluation.evaluate(None, images, np.array([0]), tta_flip=True, tta_shift=True)
+    np.testing.assert_allclose(both.proba[0, :2], [0.875, 0.125])
+    assert evaluation.tta_label(True, True) == "averaged over 6 views (flipped and shifted)"
+    assert evaluation.tta_label(False, False) == ""

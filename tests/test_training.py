@@ -85,3 +85,24 @@ def test_precision_auto_falls_back_to_float32_without_bf16(monkeypatch):
     monkeypatch.setattr(training, "cpu_has_bf16", lambda: True)
     assert training.resolve_precision("auto") == "mixed_bfloat16"
     assert training.resolve_precision("float32") == "float32"
+
+
+def _fit_tiny(callbacks, steps=10):
+    import keras
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(steps * 8, 4)), np.eye(3)[rng.integers(0, 3, steps * 8)]
+    model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0, callbacks=callbacks)
+    return model
+
+
+def test_lookahead_ends_on_its_slow_average_of_the_weights():
+    ahead = training.lookahead(10, every=5)
+    averaged, plain = _fit_tiny([ahead]), _fit_tiny([])
+    for weight, slow in ahead.pairs:
+        np.testing.assert_allclose(weight.numpy(), slow.numpy())  # the last step set the weights to the average
+    kernel = averaged.layers[0].kernel.numpy()
+    assert not np.allclose(kernel, plain.layers[0].kernel.numpy())  # and the average differs from plain SGD
+    assert np.all(np.isfinite(kernel))

@@ -139,7 +139,7 @@ def widget_values(config: dict) -> tuple[dict, list[str]]:
     clamp("label_smoothing", 0.0, 0.5, "label smoothing")
     clamp("weight_decay", 0.0, 0.1, "weight decay")
     clamp("seed", 0, 2**31 - 1, "seed", int)
-    for name in ("flip", "tta_flip"):
+    for name in ("flip", "tta_flip", "tta_shift", "lookahead"):
         values[name] = bool(config.get(name, getattr(d, name)))
     return values, changed
 
@@ -276,12 +276,14 @@ def training_settings(base: str) -> dict:
         flip = st.checkbox("Flip images left-right", d.flip, **opts("flip"))
         shift = st.slider("Shift images by up to (pixels)", 0, 8, d.shift, **opts("shift"))
         smoothing = st.slider("Label smoothing", 0.0, 0.5, d.label_smoothing, 0.05, **opts("label_smoothing"))
+        ahead = st.checkbox("Lookahead", d.lookahead, **opts("lookahead"))
         decay = st.number_input("Weight decay", 0.0, 0.1, d.weight_decay, 1e-4, format="%g", **opts("weight_decay"))
     with testing:
         st.markdown("**Testing and reproducibility**")
         test_subset = st.selectbox("Test images", TEST_SUBSETS, 1, **opts("test_subset"),
                                    format_func=lambda n: "all 10,000" if n is None else f"the first {n:,}")
         tta = st.checkbox("Test-time flip", d.tta_flip, **opts("tta_flip"))
+        tta_shift = st.checkbox("Test-time shifts", d.tta_shift, **opts("tta_shift"))
         seed = st.number_input("Seed", 0, 2**31 - 1, d.seed, **opts("seed"))
         n = subset or 50_000
         n_val = round(n * validation)
@@ -289,9 +291,9 @@ def training_settings(base: str) -> dict:
                    + (f"validates on {n_val:,} held out." if n_val else "no validation hold-out."))
     return {"epochs": int(epochs), "batch_size": batch_size, "optimizer": optimizer,
             "learning_rate": float(learning_rate), "schedule": schedule, "warmup_epochs": float(warmup),
-            "weight_decay": float(decay), "label_smoothing": float(smoothing), "flip": flip, "shift": int(shift),
+            "weight_decay": float(decay), "label_smoothing": float(smoothing), "lookahead": ahead, "flip": flip, "shift": int(shift),
             "validation_split": float(validation), "subset": subset, "test_subset": test_subset,
-            "tta_flip": tta, "seed": int(seed)}
+            "tta_flip": tta, "tta_shift": tta_shift, "seed": int(seed)}
 
 
 def train_config(base: str, spec: list[dict], settings: dict) -> training.TrainConfig | None:
