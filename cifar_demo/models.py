@@ -81,23 +81,38 @@ def _dropout(rate):
     return {"type": "dropout", "rate": rate}
 
 
+def _airbench(widths) -> tuple:
+    """airbench's network: frozen whitening, three conv blocks, a max over the last 3x3 map, scaled logits."""
+    return (
+        {"type": "whiten", "kernel": 2}, {"type": "activation", "fn": "relu"},
+        *({"type": "block", "filters": w, "activation": "relu"} for w in widths),
+        {"type": "pool", "size": 3, "kind": "max"}, FLAT,
+        {"type": "dense", "units": NUM_CLASSES, "activation": "linear", "use_bias": False},
+        {"type": "scale", "factor": 1 / 9}, {"type": "activation", "fn": "softmax"},
+    )
+
+
 PRESETS: dict[str, Preset] = {p.key: p for p in [
     Preset("fast", "Fast CPU net (airbench-style)",
-           "Batch norm, a frozen patch-whitening first layer, GELU, flip + translate augmentation, "
-           "label smoothing and a warm-up then linear-decay schedule: the tricks of the fastest "
-           "public CIFAR-10 recipes (airbench), in a net sized for a CPU.",
-           (
-               {"type": "whiten", "kernel": 2}, {"type": "activation", "fn": "gelu"},
-               {"type": "block", "filters": 32, "activation": "gelu"},
-               {"type": "block", "filters": 64, "activation": "gelu"},
-               {"type": "block", "filters": 128, "activation": "gelu"},
-               {"type": "pool", "size": 2, "kind": "max"}, FLAT,
-               {"type": "dense", "units": NUM_CLASSES, "activation": "linear", "use_bias": False},
-               {"type": "scale", "factor": 1 / 9}, {"type": "activation", "fn": "softmax"},
-           ),
-           {"epochs": 8, "batch_size": 256, "optimizer": "nesterov", "learning_rate": 0.2,
+           "Batch norm, a frozen patch-whitening first layer, flip + translate augmentation, label "
+           "smoothing, a warm-up then linear-decay schedule and test-time flip + shift averaging: "
+           "the tricks of the fastest public CIFAR-10 recipes (airbench), in a net sized for a "
+           "2-core CPU (ReLU, widths 32/96/192, 6 epochs). Measured: 85.6% test accuracy after "
+           "5.5 minutes of training on 2 cores.",
+           _airbench((32, 96, 192)),
+           {"epochs": 6, "batch_size": 256, "optimizer": "nesterov", "learning_rate": 0.5,
             "schedule": "warmup_linear", "warmup_epochs": 1, "weight_decay": 5e-4,
-            "label_smoothing": 0.2, "flip": True, "shift": 2, "validation_split": 0.0, "tta_flip": True}),
+            "label_smoothing": 0.2, "flip": True, "shift": 2, "validation_split": 0.0, "tta_flip": True,
+            "tta_shift": True}),
+    Preset("long", "Long CPU net (airbench94-sized)",
+           "The fast net's recipe at airbench94's widths (64, 256, 256): four times the compute per image, "
+           "8 epochs. Measured: 88.5% test accuracy after 28 minutes of training on 2 cores. The "
+           "model that ships with the app (default_run/) is this preset's.",
+           _airbench((64, 256, 256)),
+           {"epochs": 8, "batch_size": 256, "optimizer": "nesterov", "learning_rate": 0.6,
+            "schedule": "warmup_linear", "warmup_epochs": 1, "weight_decay": 5e-4,
+            "label_smoothing": 0.2, "flip": True, "shift": 2, "validation_split": 0.0, "tta_flip": True,
+            "tta_shift": True}),
     Preset("keras_tutorial", "Keras tutorial",
            "Conv32-Pool-Conv64-Pool-Conv128-Pool (3x3, same padding, ReLU), Dense128, Dropout 0.5; "
            "Adam, batch 64, 25 epochs, 20% validation. Reported 75% test accuracy.",
@@ -170,6 +185,8 @@ def _check(i: int, layer: dict) -> dict:
 def _keras_layers(i: int, full: dict, policy):
     """The Keras layers for one spec layer (a block expands to several)."""
     from keras import layers
+
+    from .layers import FusedBatchNorm
     kw = {"dtype": policy}
     name = f"L{i + 1}_{full['type']}"
     kind = full["type"]
@@ -180,7 +197,7 @@ def _keras_layers(i: int, full: dict, policy):
         cls = layers.MaxPooling2D if full["kind"] == "max" else layers.AveragePooling2D
         return [cls(full["size"], name=name, **kw)]
     if kind == "batchnorm":
-        return [layers.BatchNormalization(name=name, **kw)]
+        return [FusedBatchNorm(name=name, **kw)]
     if kind == "activation":
         # softmax always in float32: probabilities must sum to 1 under mixed precision too
         return [layers.Activation(full["fn"], name=name, dtype="float32" if full["fn"] == "softmax" else policy)]
@@ -204,10 +221,10 @@ def _keras_layers(i: int, full: dict, policy):
         act, f = full["activation"], full["filters"]
         return [layers.Conv2D(f, 3, padding="same", use_bias=False, name=f"{name}_conv1", **kw),
                 layers.MaxPooling2D(2, name=f"{name}_pool", **kw),
-                layers.BatchNormalization(momentum=0.6, epsilon=1e-5, name=f"{name}_bn1", **kw),
+                FusedBatchNorm(momentum=0.6, epsilon=1e-5, name=f"{name}_bn1", **kw),
                 layers.Activation(act, name=f"{name}_act1", **kw),
                 layers.Conv2D(f, 3, padding="same", use_bias=False, name=f"{name}_conv2", **kw),
-                layers.BatchNormalization(momentum=0.6, epsilon=1e-5, name=f"{name}_bn2", **kw),
+                FusedBatchNorm(momentum=0.6, epsilon=1e-5, name=f"{name}_bn2", **kw),
                 layers.Activation(act, name=f"{name}_act2", **kw)]
     raise AssertionError(kind)
 

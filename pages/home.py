@@ -51,8 +51,10 @@ with models_col:
     runs_metric, models_metric, default_metric = st.columns(3)
     runs_metric.metric("Training runs", len(all_runs))
     models_metric.metric("Models to predict with", len(usable))
-    default_metric.metric("Default model", "ships" if default else "not yet",
-                          help="A model trained in advance that comes with the app.")
+    default_acc = default.summary()["test_accuracy"] if default else None
+    default_metric.metric("Default model", f"{default_acc:.1%}" if default_acc else ("ships" if default else "not yet"),
+                          help="A model trained in advance (the long preset) that comes with the app, so you can "
+                               "classify a photo before training anything: its test accuracy.")
     job = jobs.current()
     snap = job.snapshot() if job is not None else None
     if snap is not None and snap.active:

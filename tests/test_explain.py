@@ -100,7 +100,7 @@ def test_every_preset_explains_maps_and_filters(key):
 def test_the_layer_chosen_is_the_last_conv_output_before_flattening():
     pick = {key: explain.last_conv_layer(models.build(p.spec)) for key, p in models.PRESETS.items()}
     assert pick["keras_tutorial"] == "L5_conv"       # the 8x8 conv, not the 4x4 pooling after it
-    assert pick["fast"] == "L5_block_act2"            # a block's output, after BN and GELU
+    assert pick["fast"] == "L5_block_act2"            # a block's output, after BN and ReLU
     assert pick["all_conv"] == "L7_conv"              # the 1x1 class maps before global pooling
 
 
