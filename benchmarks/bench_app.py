@@ -1,0 +1,107 @@
+"""The app in a real browser: seconds from `streamlit run` to the first page, and training speed in the app vs the CLI.
+
+usage: CIFAR10_PATH=../shared/data/cifar-10-python.tar.gz python benchmarks/bench_app.py [--boots 3] [--rounds 2]
+
+Boot: a fresh `streamlit run app.py` each time, and headless Chromium (Debian's)
+opening it; the clock runs from starting the server to the home page rendered
+with its script finished. Training: the same run (the fast preset on 10,000
+images, 3 epochs) started from the Train page, with the page open and its live
+charts redrawing every second, and from the CLI; rounds alternate so that the
+machine's drift falls on both. Speed is images trained / the run's own
+train_seconds (status.json), which both paths record the same way.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from browser import CHROMIUM, CHROMIUM_ARGS, Server, settle  # noqa: E402
+
+EPOCHS, IMAGES = 3, 10_000
+
+
+def boot_seconds(browser, folder: Path) -> float:
+    started = time.perf_counter()
+    server = Server({"CIFAR_DEMO_RUNS": str(folder)}, folder / "boot.log")
+    try:
+        page = browser.new_page()
+        page.goto(server.url)
+        page.get_by_role("heading", name="How a CNN sees CIFAR-10").wait_for(timeout=120_000)
+        settle(page)
+        seconds = time.perf_counter() - started
+        page.close()
+        return seconds
+    finally:
+        server.close()
+
+
+def _train_speed(folder: Path) -> float:
+    (run,) = [p for p in folder.iterdir() if (p / "status.json").is_file()]
+    status = json.loads((run / "status.json").read_text())
+    assert status["status"] == "finished", status
+    return EPOCHS * IMAGES / status["train_seconds"]
+
+
+def app_speed(browser, folder: Path) -> float:
+    server = Server({"CIFAR_DEMO_RUNS": str(folder)}, folder.parent / f"{folder.name}.log")
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{server.url}/train")
+        settle(page)
+        epochs = page.get_by_role("spinbutton", name="Epochs", exact=True)
+        epochs.fill(str(EPOCHS))
+        epochs.press("Enter")
+        settle(page)
+        page.get_by_role("button", name="Start training").click()
+        main = page.locator("[data-testid='stMain']")
+        deadline = time.time() + 900
+        while "Finished" not in main.inner_text() and time.time() < deadline:
+            time.sleep(1)
+        page.close()
+        return _train_speed(folder)
+    finally:
+        server.close()
+
+
+def cli_speed(folder: Path) -> float:
+    subprocess.run([sys.executable, "-m", "cifar_demo", "train", "--preset", "fast", "--subset", str(IMAGES),
+                    "--epochs", str(EPOCHS)], cwd=ROOT, env={**os.environ, "CIFAR_DEMO_RUNS": str(folder)},
+                   check=True, capture_output=True)
+    return _train_speed(folder)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--boots", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=2)
+    args = p.parse_args()
+    from playwright.sync_api import sync_playwright
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
+        tmp = Path(tmp)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        boots = [boot_seconds(browser, Path(tempfile.mkdtemp(dir=tmp))) for _ in range(args.boots)]
+        print(f"boot to first page: median {statistics.median(boots):.1f} s "
+              f"(runs: {', '.join(f'{b:.1f}' for b in boots)})", flush=True)
+        cli, app = [], []
+        for i in range(args.rounds):
+            cli.append(cli_speed(tmp / f"cli{i}"))
+            app.append(app_speed(browser, tmp / f"app{i}"))
+            print(f"round {i + 1}: CLI {cli[-1]:.0f} images/s, app {app[-1]:.0f} images/s", flush=True)
+        browser.close()
+    c, a = statistics.mean(cli), statistics.mean(app)
+    print(f"training, fast preset, {IMAGES:,} images x {EPOCHS} epochs: CLI {c:.0f} images/s, "
+          f"app {a:.0f} images/s: the app is {100 * (c - a) / c:+.1f}% slower" if a <= c else
+          f"training: CLI {c:.0f} images/s, app {a:.0f} images/s: the app is {100 * (a - c) / c:.1f}% faster")
+
+
+if __name__ == "__main__":
+    main()
