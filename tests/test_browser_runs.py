@@ -32,6 +32,7 @@ def test_deep_link_to_runs_on_a_fresh_server_shows_both_runs(server, page, two_r
     assert_no_exception(page)
     assert page.title().startswith("cifar-demo")  # through app.py, not the legacy pages/ mode
     assert "Compare runs" in page.locator("h1").first.inner_text()
+    page.wait_for_selector("[data-testid='stDataFrame']", timeout=60_000)  # under load the grid can come late
     table = page.get_by_test_id("stDataFrame")
     assert table.count() == 1
     # the grid draws on a canvas; its cells are mirrored in an accessible table

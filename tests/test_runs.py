@@ -84,7 +84,7 @@ def test_delete_refuses_a_running_run(runs_dir):
 
 
 def test_export_copies_a_finished_run_with_a_slim_model(tiny_runs, tmp_path):
-    (run,) = runs.list_runs(tiny_runs)
+    run = next(r for r in runs.list_runs(tiny_runs) if r.status == runs.FINISHED)
     copy = runs.export(run, tmp_path / "shipped")
     assert copy.history() == run.history() and copy.config == run.config
     assert copy.status == runs.FINISHED and copy.status_record()["exported_from"] == run.id
