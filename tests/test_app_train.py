@@ -66,7 +66,7 @@ def test_default_is_the_fast_preset_with_its_summary(idle):
     # the preset's tutorial settings
     assert at.number_input(key="train_hp_fast_epochs").value == 6
     assert at.selectbox(key="train_hp_fast_optimizer").value == "nesterov"
-    assert at.number_input(key="train_hp_fast_learning_rate").value == pytest.approx(0.2)
+    assert at.number_input(key="train_hp_fast_learning_rate").value == pytest.approx(0.5)
     assert not start_button(at).disabled
 
 
