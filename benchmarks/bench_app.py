@@ -9,6 +9,11 @@ images, 3 epochs) started from the Train page, with the page open and its live
 charts redrawing every second, and from the CLI; rounds alternate so that the
 machine's drift falls on both. Speed is images trained / the run's own
 train_seconds (status.json), which both paths record the same way.
+
+This machine's speed can swing 2x within a minute, more than the effect
+measured, so a last measure compares within one run: 12 epochs of 10,000
+images started in the app, the Train page open during even epochs and closed
+during odd ones (see ``watched_vs_unwatched``).
 """
 import argparse
 import json
@@ -79,10 +84,49 @@ def cli_speed(folder: Path) -> float:
     return _train_speed(folder)
 
 
+def watched_vs_unwatched(browser, folder: Path, epochs: int = 12) -> tuple[list[float], list[float]]:
+    """Seconds per epoch of one run started in the app: epochs with the Train page open, epochs without.
+
+    The page is open on even epochs and closed on odd ones, so the machine's
+    drift falls on both alike; epoch 1 (graph building) is left out. An
+    epoch's end is when its row lands in the run's history.json.
+    """
+    server = Server({"CIFAR_DEMO_RUNS": str(folder)}, folder.parent / f"{folder.name}.log")
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{server.url}/train")
+        settle(page)
+        field = page.get_by_role("spinbutton", name="Epochs", exact=True)
+        field.fill(str(epochs))
+        field.press("Enter")
+        settle(page)
+        page.get_by_role("button", name="Start training").click()
+        ends, watched, unwatched = {}, [], []
+        deadline = time.time() + 1800
+        while len(ends) < epochs and time.time() < deadline:
+            history = list(folder.glob("*/history.json"))
+            done = len(json.loads(history[0].read_text())) if history else 0
+            if done and done not in ends:
+                ends[done] = time.perf_counter()
+                if done >= 2:
+                    (watched if done % 2 == 0 else unwatched).append(ends[done] - ends[done - 1])
+                if done % 2 == 1 and page.is_closed():  # the next epoch (even) is watched
+                    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                    page.goto(f"{server.url}/train")
+                elif done % 2 == 0 and not page.is_closed():
+                    page.close()
+            time.sleep(0.1)
+        if not page.is_closed():
+            page.close()
+        return watched, unwatched
+    finally:
+        server.close()
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--boots", type=int, default=3)
-    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--rounds", type=int, default=2, help="CLI and app runs, alternating")
     args = p.parse_args()
     from playwright.sync_api import sync_playwright
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
@@ -96,7 +140,12 @@ def main() -> None:
             cli.append(cli_speed(tmp / f"cli{i}"))
             app.append(app_speed(browser, tmp / f"app{i}"))
             print(f"round {i + 1}: CLI {cli[-1]:.0f} images/s, app {app[-1]:.0f} images/s", flush=True)
+        watched, unwatched = watched_vs_unwatched(browser, tmp / "alternate")
         browser.close()
+    w, u = statistics.median(watched), statistics.median(unwatched)
+    print(f"one run in the app, {IMAGES:,} images an epoch, the Train page open on even epochs only: "
+          f"median {w:.1f} s an epoch watched ({', '.join(f'{x:.1f}' for x in watched)}), {u:.1f} s "
+          f"unwatched ({', '.join(f'{x:.1f}' for x in unwatched)}): watching costs {100 * (w - u) / u:+.1f}%")
     c, a = statistics.mean(cli), statistics.mean(app)
     print(f"training, fast preset, {IMAGES:,} images x {EPOCHS} epochs: CLI {c:.0f} images/s, "
           f"app {a:.0f} images/s: the app is {100 * (c - a) / c:+.1f}% slower" if a <= c else

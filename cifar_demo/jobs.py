@@ -139,7 +139,7 @@ class Job:
 
 
 def train(config: TrainConfig, run: runs.Run, *, data=None, listener=None, stop_event=None,
-          resume: bool = False, strategy=None, after_epoch=None) -> dict:
+          resume: bool = False, strategy=None, after_epoch=None, callbacks=()) -> dict:
     """Train ``config`` into ``run``'s folder, in this thread; returns the final status event fields.
 
     Saves the history and the model after each finished epoch, keeps the model
@@ -157,7 +157,8 @@ def train(config: TrainConfig, run: runs.Run, *, data=None, listener=None, stop_
     Under a tf.distribute ``strategy`` the model is built in its scope, and
     Keras splits each batch of ``config.batch_size`` images among its replicas.
     ``after_epoch(row, model)``, if given, is called after each finished epoch
-    is saved (a benchmark uses it to test the model as it trains).
+    is saved, and ``callbacks`` are more Keras callbacks, called after this
+    function's own (benchmarks use both to test the model as it trains).
     """
     from . import data as data_module
     import keras
@@ -193,8 +194,8 @@ def train(config: TrainConfig, run: runs.Run, *, data=None, listener=None, stop_
     earlier = (run.status_record().get("train_seconds") or 0.0) if resume else 0.0
     started = time.time()
     # lookahead first: at the last step it sets the weights that the monitor then saves
-    callbacks = [training.lookahead(total)] * config.lookahead + [monitor]
-    model.fit(train_ds, initial_epoch=len(history), epochs=config.epochs, callbacks=callbacks,
+    own = [training.lookahead(total)] * config.lookahead + [monitor]
+    model.fit(train_ds, initial_epoch=len(history), epochs=config.epochs, callbacks=own + list(callbacks),
               verbose=0, shuffle=False)
     return _finish(config, run, model, monitor, parts, stop_event, earlier + time.time() - started,
                    distributed=getattr(strategy, "num_replicas_in_sync", 1) > 1)

@@ -76,3 +76,17 @@ def test_a_crash_inside_the_job_is_reported_not_raised(cifar, monkeypatch):
     snap = job.join(timeout=60)
     assert snap.status == runs.FAILED and "ZeroDivisionError" in snap.error
     assert job.run.status == runs.FAILED
+
+
+def test_extra_callbacks_see_every_batch_of_the_run(cifar, tmp_path):
+    import keras
+
+    class Count(keras.callbacks.Callback):
+        batches = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            Count.batches += 1
+
+    config = tiny(epochs=1)
+    outcome = jobs.train(config, runs.create(config.to_dict(), base=tmp_path), data=cifar, callbacks=[Count()])
+    assert outcome["status"] == runs.FINISHED and Count.batches == 8  # 256 images / 32 per batch

@@ -9,6 +9,7 @@ imports after the guard.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 from pathlib import Path
 
@@ -30,6 +31,28 @@ PAGES = [
 ]
 
 _routing = threading.local()  # set while app.py runs a page: each script run has its own thread
+
+
+def keep_keras_session() -> None:
+    """Stop Streamlit calling ``keras.backend.clear_session()`` after every script run.
+
+    Streamlit does that for any app that imported Keras, to reset Keras's
+    global state between reruns. This app trains in a background thread of
+    the server while a page reruns its live view once a second, and each
+    clear_session empties TensorFlow's process-wide kernel cache and runs a
+    full garbage collection under the GIL. Measured: training in the app ran
+    at a quarter of the command line's speed with it, and at the same speed
+    without it (benchmarks/bench_app.py). Nothing here relies on the reset:
+    models are built and loaded explicitly, and Keras keeps its name counters
+    per thread.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+    script_runner._clean_problem_modules = _clean_modules_but_keras
+
+
+def _clean_modules_but_keras() -> None:
+    if "matplotlib.pyplot" in sys.modules:  # the other cleanup Streamlit does; kept as it was
+        sys.modules["matplotlib.pyplot"].close("all")
 
 
 @contextlib.contextmanager
