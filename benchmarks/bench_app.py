@@ -56,17 +56,23 @@ def _train_speed(folder: Path) -> float:
     return EPOCHS * IMAGES / status["train_seconds"]
 
 
+def start_training(browser, server, epochs: int):
+    """Open the Train page, set the epochs and press Start (the fast preset on its default 10,000 images)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server.url}/train")
+    settle(page)
+    field = page.get_by_role("spinbutton", name="Epochs", exact=True)
+    field.fill(str(epochs))
+    field.press("Enter")
+    settle(page)
+    page.get_by_role("button", name="Start training").click()
+    return page
+
+
 def app_speed(browser, folder: Path) -> float:
     server = Server({"CIFAR_DEMO_RUNS": str(folder)}, folder.parent / f"{folder.name}.log")
     try:
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{server.url}/train")
-        settle(page)
-        epochs = page.get_by_role("spinbutton", name="Epochs", exact=True)
-        epochs.fill(str(EPOCHS))
-        epochs.press("Enter")
-        settle(page)
-        page.get_by_role("button", name="Start training").click()
+        page = start_training(browser, server, EPOCHS)
         main = page.locator("[data-testid='stMain']")
         deadline = time.time() + 900
         while "Finished" not in main.inner_text() and time.time() < deadline:
@@ -93,14 +99,7 @@ def watched_vs_unwatched(browser, folder: Path, epochs: int = 12) -> tuple[list[
     """
     server = Server({"CIFAR_DEMO_RUNS": str(folder)}, folder.parent / f"{folder.name}.log")
     try:
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{server.url}/train")
-        settle(page)
-        field = page.get_by_role("spinbutton", name="Epochs", exact=True)
-        field.fill(str(epochs))
-        field.press("Enter")
-        settle(page)
-        page.get_by_role("button", name="Start training").click()
+        page = start_training(browser, server, epochs)
         ends, watched, unwatched = {}, [], []
         deadline = time.time() + 1800
         while len(ends) < epochs and time.time() < deadline:

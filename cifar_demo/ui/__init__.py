@@ -40,11 +40,11 @@ def keep_keras_session() -> None:
     global state between reruns. This app trains in a background thread of
     the server while a page reruns its live view once a second, and each
     clear_session empties TensorFlow's process-wide kernel cache and runs a
-    full garbage collection under the GIL. Measured: training in the app ran
-    at a quarter of the command line's speed with it, and at the same speed
-    without it (benchmarks/bench_app.py). Nothing here relies on the reset:
-    models are built and loaded explicitly, and Keras keeps its name counters
-    per thread.
+    full garbage collection under the GIL. Measured with a page watching:
+    training in the app ran at a quarter of the command line's speed with
+    it, and at about 60% without it (BENCHMARKS.md, "The app"). Nothing here
+    relies on the reset: models are built and loaded explicitly, and Keras
+    keeps its name counters per thread.
     """
     from streamlit.runtime.scriptrunner import script_runner
     script_runner._clean_problem_modules = _clean_modules_but_keras
