@@ -139,7 +139,7 @@ class Job:
 
 
 def train(config: TrainConfig, run: runs.Run, *, data=None, listener=None, stop_event=None,
-          resume: bool = False, strategy=None, after_epoch=None, callbacks=()) -> dict:
+          resume: bool = False, strategy=None, callbacks=()) -> dict:
     """Train ``config`` into ``run``'s folder, in this thread; returns the final status event fields.
 
     Saves the history and the model after each finished epoch, keeps the model
@@ -156,9 +156,8 @@ def train(config: TrainConfig, run: runs.Run, *, data=None, listener=None, stop_
 
     Under a tf.distribute ``strategy`` the model is built in its scope, and
     Keras splits each batch of ``config.batch_size`` images among its replicas.
-    ``after_epoch(row, model)``, if given, is called after each finished epoch
-    is saved, and ``callbacks`` are more Keras callbacks, called after this
-    function's own (benchmarks use both to test the model as it trains).
+    ``callbacks`` are more Keras callbacks, called after this function's own
+    (a benchmark uses one to test the model as it trains).
     """
     from . import data as data_module
     import keras
@@ -185,8 +184,6 @@ def train(config: TrainConfig, run: runs.Run, *, data=None, listener=None, stop_
         run.save_model(model)
         run.append_epoch(row)
         log_epoch(row)
-        if after_epoch is not None:
-            after_epoch(row, model)
 
     monitor = training.monitor(listener, steps_per_epoch=steps, stop_event=stop_event, validation=val_ds,
                                schedule=lambda step: training.learning_rate_at(step, total, steps, config),
