@@ -6,14 +6,14 @@ Boot: a fresh `streamlit run app.py` each time, and headless Chromium (Debian's)
 opening it; the clock runs from starting the server to the home page rendered
 with its script finished. Training: the same run (the fast preset on 10,000
 images, 3 epochs) started from the Train page, with the page open and its live
-charts redrawing every second, and from the CLI; rounds alternate so that the
+progress redrawn every second and charts every 5 s, and from the CLI; rounds alternate so that the
 machine's drift falls on both. Speed is images trained / the run's own
 train_seconds (status.json), which both paths record the same way.
 
 This machine's speed can swing 2x within a minute, more than the effect
-measured, so a last measure compares within one run: 12 epochs of 10,000
-images started in the app, the Train page open during even epochs and closed
-during odd ones (see ``watched_vs_unwatched``).
+measured, so a last measure compares within one run: 18 epochs of 10,000
+images started in the app, the Train page open during some and closed during
+the others (see ``watched_vs_unwatched``).
 """
 import argparse
 import json
@@ -90,34 +90,54 @@ def cli_speed(folder: Path) -> float:
     return _train_speed(folder)
 
 
-def watched_vs_unwatched(browser, folder: Path, epochs: int = 12) -> tuple[list[float], list[float]]:
+def browser_cpu_seconds() -> float:
+    """CPU seconds used so far by the running Chromium processes (Linux /proc)."""
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() == "chromium":
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+        except OSError:
+            continue  # it ended meanwhile
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def watched_vs_unwatched(browser, folder: Path, epochs: int = 18) -> tuple[list[float], list[float], float]:
     """Seconds per epoch of one run started in the app: epochs with the Train page open, epochs without.
 
-    The page is open on even epochs and closed on odd ones, so the machine's
-    drift falls on both alike; epoch 1 (graph building) is left out. An
-    epoch's end is when its row lands in the run's history.json.
+    The page is opened after epochs 1, 5, 9, ... and closed after epochs 3, 7,
+    11, ...: it watches epochs in pairs, and the machine's drift falls on both
+    kinds alike. Only the second epoch of each watched pair counts as watched,
+    so that loading the page does not; every epoch from 4 on with the page
+    closed counts as unwatched. Epoch 1 (graph building) is left out. An epoch's
+    end is when its row lands in the run's history.json. Also returns the share
+    of one core that Chromium used during the counted watched epochs.
     """
     server = Server({"CIFAR_DEMO_RUNS": str(folder)}, folder.parent / f"{folder.name}.log")
     try:
         page = start_training(browser, server, epochs)
-        ends, watched, unwatched = {}, [], []
+        page.close()
+        ends, cpu = {}, {}
         deadline = time.time() + 1800
         while len(ends) < epochs and time.time() < deadline:
             history = list(folder.glob("*/history.json"))
             done = len(json.loads(history[0].read_text())) if history else 0
             if done and done not in ends:
-                ends[done] = time.perf_counter()
-                if done >= 2:
-                    (watched if done % 2 == 0 else unwatched).append(ends[done] - ends[done - 1])
-                if done % 2 == 1 and page.is_closed():  # the next epoch (even) is watched
+                ends[done], cpu[done] = time.perf_counter(), browser_cpu_seconds()
+                if done % 4 == 1:
                     page = browser.new_page(viewport={"width": 1400, "height": 1000})
                     page.goto(f"{server.url}/train")
-                elif done % 2 == 0 and not page.is_closed():
+                elif done % 4 == 3:
                     page.close()
             time.sleep(0.1)
         if not page.is_closed():
             page.close()
-        return watched, unwatched
+        seconds = {e: ends[e] - ends[e - 1] for e in ends if e - 1 in ends}
+        watched = [e for e in seconds if e % 4 == 3]
+        unwatched = [e for e in seconds if e >= 4 and e % 4 in (0, 1)]
+        share = sum(cpu[e] - cpu[e - 1] for e in watched) / sum(seconds[e] for e in watched)
+        return [seconds[e] for e in watched], [seconds[e] for e in unwatched], share
     finally:
         server.close()
 
@@ -139,12 +159,13 @@ def main() -> None:
             cli.append(cli_speed(tmp / f"cli{i}"))
             app.append(app_speed(browser, tmp / f"app{i}"))
             print(f"round {i + 1}: CLI {cli[-1]:.0f} images/s, app {app[-1]:.0f} images/s", flush=True)
-        watched, unwatched = watched_vs_unwatched(browser, tmp / "alternate")
+        watched, unwatched, browser_share = watched_vs_unwatched(browser, tmp / "alternate")
         browser.close()
     w, u = statistics.median(watched), statistics.median(unwatched)
-    print(f"one run in the app, {IMAGES:,} images an epoch, the Train page open on even epochs only: "
+    print(f"one run in the app, {IMAGES:,} images an epoch, the Train page open on epochs 2-3, 6-7, ... (the second of each pair counted): "
           f"median {w:.1f} s an epoch watched ({', '.join(f'{x:.1f}' for x in watched)}), {u:.1f} s "
-          f"unwatched ({', '.join(f'{x:.1f}' for x in unwatched)}): watching costs {100 * (w - u) / u:+.1f}%")
+          f"unwatched ({', '.join(f'{x:.1f}' for x in unwatched)}): watching costs {100 * (w - u) / u:+.1f}%; "
+          f"Chromium used {browser_share:.0%} of one core while watching")
     c, a = statistics.mean(cli), statistics.mean(app)
     print(f"training, fast preset, {IMAGES:,} images x {EPOCHS} epochs: CLI {c:.0f} images/s, "
           f"app {a:.0f} images/s: the app is {100 * (c - a) / c:+.1f}% slower" if a <= c else

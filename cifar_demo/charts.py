@@ -59,22 +59,25 @@ def class_counts(counts_by_split: Mapping[str, Sequence[int]], *, title: str | N
 
 
 def batch_curves(steps: Sequence[int], loss: Sequence[float], accuracy: Sequence[float], *,
-                 smooth: int = 20) -> go.Figure:
+                 smooth: int = 20, max_points: int = 500) -> go.Figure:
     """Live training curves: loss (left) and accuracy (right) per batch.
 
     steps, loss, accuracy: arrays of shape (N,). Per-batch values are noisy, so each
     is drawn faint with its ``smooth``-batch moving average on top (raw only if smooth <= 1).
+    Each line keeps at most ``max_points`` evenly spaced points, the first and last
+    among them; the average is taken over every batch first.
     """
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.1)
-    x = np.asarray(steps).tolist()
+    keep = np.unique(np.linspace(0, len(steps) - 1, min(len(steps), max(max_points, 2))).round().astype(int))
+    x = np.asarray(steps)[keep].tolist()
     for col, (name, values) in enumerate((("loss", loss), ("accuracy", accuracy)), start=1):
         color = _color(col - 1)
         raw = np.asarray(values, dtype=np.float64)
-        fig.add_trace(go.Scatter(x=x, y=raw.tolist(), name=f"{name} (per batch)", mode="lines",
+        fig.add_trace(go.Scatter(x=x, y=raw[keep].tolist(), name=f"{name} (per batch)", mode="lines",
                                  line=dict(color=color, width=1), opacity=0.3 if smooth > 1 else 1.0),
                       row=1, col=col)
         if smooth > 1:
-            fig.add_trace(go.Scatter(x=x, y=moving_average(raw, smooth).tolist(),
+            fig.add_trace(go.Scatter(x=x, y=moving_average(raw, smooth)[keep].tolist(),
                                      name=f"{name} ({smooth}-batch average)", mode="lines",
                                      line=dict(color=color, width=2)),
                           row=1, col=col)

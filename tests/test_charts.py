@@ -55,6 +55,19 @@ def test_batch_curves_without_smoothing_and_before_the_first_batch():
     assert len(empty.data) == 4 and len(empty.data[0].y) == 0
 
 
+def test_batch_curves_thin_long_runs_to_max_points_after_averaging():
+    steps = np.arange(1, 5001)
+    loss = np.random.default_rng(0).random(5000)
+    fig = charts.batch_curves(steps, loss, loss, smooth=20, max_points=500)
+    raw_loss, avg_loss = fig.data[:2]
+    assert len(raw_loss.x) == 500 and raw_loss.x[0] == 1 and raw_loss.x[-1] == 5000
+    picked = np.asarray(raw_loss.x) - 1
+    np.testing.assert_allclose(raw_loss.y, loss[picked])
+    # the average is over every batch, then thinned: not an average of the thinned points
+    np.testing.assert_allclose(avg_loss.y, charts.moving_average(loss, 20)[picked])
+    assert len(charts.batch_curves(steps[:300], loss[:300], loss[:300], max_points=500).data[0].x) == 300
+
+
 def history(n, *, val=True):
     rows = []
     for e in range(1, n + 1):

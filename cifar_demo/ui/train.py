@@ -18,7 +18,8 @@ TRAIN_LOADED = "train_loaded"    # a note for the Train page: whose settings wer
 SUBSETS = (500, 2_000, 10_000, None)  # training images: a live demo, a coffee break, a lesson, the lot
 TEST_SUBSETS = (1_000, None)
 BATCH_SIZES = (16, 32, 64, 100, 128, 256, 512)
-POLL_SECONDS = 1.0               # how often the live view asks the job how it is doing
+POLL_SECONDS = 1.0               # how often the live view's progress asks the job how it is doing
+CHART_SECONDS = 5.0              # how often its charts redraw: in the browser they cost far more than progress
 CHOICES = {"padding": ("same", "valid"), "kind": ("max", "avg"),
            "activation": models.ACTIVATIONS, "fn": models.ACTIVATIONS}
 SCHEDULE_NAMES = {"constant": "constant", "cosine": "cosine decay", "warmup_linear": "warm-up, then linear decay",
@@ -329,25 +330,35 @@ def _start(config: training.TrainConfig) -> None:
 
 
 def training_panel(job: jobs.Job) -> None:
-    """The live view of a job: progress, speed, time left, curves and Stop, polled once a second while it trains."""
+    """The live view of a job: progress, speed, time left and Stop each second, its curves every few seconds.
+
+    Progress and charts are two fragments: a browser on the same 2-core machine
+    spends far more on redrawing the charts than on anything else in the page,
+    and that time is taken from the training (BENCHMARKS.md, "The app").
+    """
     if notice := st.session_state.pop("train_notice", None):
         st.warning(notice, icon=":material/warning:")
     watching = job.snapshot().active
 
     @st.fragment(run_every=POLL_SECONDS if watching else None)
-    def panel():
+    def progress():
         snap = job.snapshot()
         if watching and not snap.active:
             st.rerun()  # it has just ended: redraw the whole page, so that Start comes back
-        with st.container(border=True):
-            _progress(snap, job)
-            if snap.active or _recent(job):
-                _curves(snap)
-            else:
-                with st.expander("Training curves"):
-                    _curves(snap)
+        _progress(snap, job)
 
-    panel()
+    @st.fragment(run_every=CHART_SECONDS if watching else None)
+    def curves():
+        snap = job.snapshot()
+        if snap.active or _recent(job):
+            _curves(snap)
+        else:
+            with st.expander("Training curves"):
+                _curves(snap)
+
+    with st.container(border=True):
+        progress()
+        curves()
 
 
 def _recent(job: jobs.Job) -> bool:
@@ -423,7 +434,7 @@ def _curves(snap: jobs.Snapshot) -> None:
     figure = charts.batch_curves([r["step"] for r in b], [r["loss"] for r in b], [r["accuracy"] for r in b],
                                  smooth=window)
     figure.update_layout(legend_y=1.12, margin_t=70)  # the legend above the subplot titles, not on them
-    # redrawn every second, so zooming would not last: no tool bar
+    # redrawn every few seconds, so zooming would not last: no tool bar
     per_batch.plotly_chart(figure, key="train_batch_curves", config={"displayModeBar": False})
     with per_epoch:
         metric = st.segmented_control("Per epoch", ["accuracy", "loss"], default="accuracy", required=True,
