@@ -13,7 +13,8 @@ train_seconds (status.json), which both paths record the same way.
 This machine's speed can swing 2x within a minute, more than the effect
 measured, so a last measure compares within one run: 18 epochs of 10,000
 images started in the app, the Train page open during some and closed during
-the others (see ``watched_vs_unwatched``).
+the others (see ``watched_vs_unwatched``); once with the page's live charts
+on, once with them turned off.
 """
 import argparse
 import json
@@ -103,7 +104,8 @@ def browser_cpu_seconds() -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def watched_vs_unwatched(browser, folder: Path, epochs: int = 18) -> tuple[list[float], list[float], float]:
+def watched_vs_unwatched(browser, folder: Path, epochs: int = 18, *,
+                         live_charts: bool = True) -> tuple[list[float], list[float], float]:
     """Seconds per epoch of one run started in the app: epochs with the Train page open, epochs without.
 
     The page is opened after epochs 1, 5, 9, ... and closed after epochs 3, 7,
@@ -112,7 +114,8 @@ def watched_vs_unwatched(browser, folder: Path, epochs: int = 18) -> tuple[list[
     so that loading the page does not; every epoch from 4 on with the page
     closed counts as unwatched. Epoch 1 (graph building) is left out. An epoch's
     end is when its row lands in the run's history.json. Also returns the share
-    of one core that Chromium used during the counted watched epochs.
+    of one core that Chromium used during the counted watched epochs. Without
+    ``live_charts`` each opened page turns its "Live charts" toggle off.
     """
     server = Server({"CIFAR_DEMO_RUNS": str(folder)}, folder.parent / f"{folder.name}.log")
     try:
@@ -128,6 +131,8 @@ def watched_vs_unwatched(browser, folder: Path, epochs: int = 18) -> tuple[list[
                 if done % 4 == 1:
                     page = browser.new_page(viewport={"width": 1400, "height": 1000})
                     page.goto(f"{server.url}/train")
+                    if not live_charts:
+                        page.locator("label").filter(has_text="Live charts").click(timeout=60_000)
                 elif done % 4 == 3:
                     page.close()
             time.sleep(0.1)
@@ -159,13 +164,17 @@ def main() -> None:
             cli.append(cli_speed(tmp / f"cli{i}"))
             app.append(app_speed(browser, tmp / f"app{i}"))
             print(f"round {i + 1}: CLI {cli[-1]:.0f} images/s, app {app[-1]:.0f} images/s", flush=True)
-        watched, unwatched, browser_share = watched_vs_unwatched(browser, tmp / "alternate")
+        for live in (True, False):
+            watched, unwatched, browser_share = watched_vs_unwatched(browser, tmp / f"alternate-{live}",
+                                                                     live_charts=live)
+            w, u = statistics.median(watched), statistics.median(unwatched)
+            print(f"one run in the app, {IMAGES:,} images an epoch, the Train page open on epochs 2-3, 6-7, ... "
+                  f"(the second of each pair counted), live charts {'on' if live else 'off'}: "
+                  f"median {w:.1f} s an epoch watched ({', '.join(f'{x:.1f}' for x in watched)}), {u:.1f} s "
+                  f"unwatched ({', '.join(f'{x:.1f}' for x in unwatched)}): watching costs "
+                  f"{100 * (w - u) / u:+.1f}%; Chromium used {browser_share:.0%} of one core while watching",
+                  flush=True)
         browser.close()
-    w, u = statistics.median(watched), statistics.median(unwatched)
-    print(f"one run in the app, {IMAGES:,} images an epoch, the Train page open on epochs 2-3, 6-7, ... (the second of each pair counted): "
-          f"median {w:.1f} s an epoch watched ({', '.join(f'{x:.1f}' for x in watched)}), {u:.1f} s "
-          f"unwatched ({', '.join(f'{x:.1f}' for x in unwatched)}): watching costs {100 * (w - u) / u:+.1f}%; "
-          f"Chromium used {browser_share:.0%} of one core while watching")
     c, a = statistics.mean(cli), statistics.mean(app)
     print(f"training, fast preset, {IMAGES:,} images x {EPOCHS} epochs: CLI {c:.0f} images/s, "
           f"app {a:.0f} images/s: the app is {100 * (c - a) / c:+.1f}% slower" if a <= c else

@@ -66,7 +66,7 @@ def test_default_is_the_fast_preset_with_its_summary(idle):
     # the preset's tutorial settings
     assert at.number_input(key="train_hp_fast_epochs").value == 6
     assert at.selectbox(key="train_hp_fast_optimizer").value == "nesterov"
-    assert at.number_input(key="train_hp_fast_learning_rate").value == pytest.approx(0.5)
+    assert at.number_input(key="train_hp_fast_learning_rate").value == pytest.approx(models.PRESETS["fast"].train["learning_rate"])
     assert not start_button(at).disabled
 
 
@@ -150,6 +150,40 @@ def test_failed_job_shows_its_reason_and_links_to_results(monkeypatch):
     links = at.get("page_link")
     assert any("20260101-000000-fast" in link.proto.label for link in links)
     assert not start_button(at).disabled  # a failed job does not block the next
+
+
+def test_live_charts_can_be_turned_off_while_it_trains(monkeypatch):
+    batches = tuple({"step": i, "epoch": 1, "batch": i, "loss": 2.0 - i / 100, "accuracy": i / 100, "lr": 0.1}
+                    for i in range(1, 41))
+
+    class RunningJob:
+        run = runs.Run(Path("runs/20260101-000000-fast"))
+        status = jobs.RUNNING
+
+        def snapshot(self):
+            return jobs.Snapshot("20260101-000000-fast", self.status, 1, 8, 40, 100, batches=batches)
+
+        def stop(self):
+            pass
+
+    job = RunningJob()
+    monkeypatch.setattr(jobs, "current", lambda: job)
+    at = train_page()
+    assert not at.exception
+    assert at.toggle(key="train_live_charts").value is True
+    assert len(at.get("plotly_chart")) == 1  # the per-batch curves; per-epoch ones come after an epoch
+
+    at.toggle(key="train_live_charts").set_value(False).run()
+    assert not at.exception
+    assert not at.get("plotly_chart")
+    assert "Live charts are off" in texts(at, "caption")
+    assert "Training now" in texts(at, "markdown")  # the progress goes on
+
+    job.status = runs.STOPPED  # once it has ended the curves are drawn whatever the toggle said
+    at.run()
+    assert not at.exception
+    assert not [t for t in at.toggle if t.key == "train_live_charts"]
+    assert "Live charts are off" not in texts(at, "caption")
 
 
 @pytest.mark.slow
