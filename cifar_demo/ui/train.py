@@ -352,8 +352,8 @@ def training_panel(job: jobs.Job) -> None:
         live = not watching or st.toggle(
             "Live charts", value=True, key="train_live_charts",
             help="Redraw the curves every few seconds while it trains. With the browser on the same small "
-                 "machine (2 cores), redrawing them slows the training by 40-50%; the progress above costs "
-                 "next to nothing. The curves are drawn in full when the training ends.")
+                 "machine (2 cores), redrawing them can slow the training by up to half; the progress above "
+                 "costs next to nothing. The curves are drawn in full when the training ends.")
 
         @st.fragment(run_every=CHART_SECONDS if watching and live else None)
         def curves():
