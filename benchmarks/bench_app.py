@@ -5,9 +5,9 @@ usage: CIFAR10_PATH=../shared/data/cifar-10-python.tar.gz python benchmarks/benc
 Boot: a fresh `streamlit run app.py` each time, and headless Chromium (Debian's)
 opening it; the clock runs from starting the server to the home page rendered
 with its script finished. Training: the same run (the fast preset on 10,000
-images, 3 epochs) started from the Train page, with the page open and its live
-progress redrawn every second and charts every 5 s, and from the CLI; rounds alternate so that the
-machine's drift falls on both. Speed is images trained / the run's own
+images, 3 epochs) started from the Train page, with the page open (progress
+redrawn every second, live charts every 5 s), and from the CLI; rounds
+alternate so that the machine's drift falls on both. Speed is images trained / the run's own
 train_seconds (status.json), which both paths record the same way.
 
 This machine's speed can swing 2x within a minute, more than the effect
