@@ -7,8 +7,9 @@ opening it; the clock runs from starting the server to the home page rendered
 with its script finished. Training: the same run (the fast preset on 10,000
 images, 3 epochs) started from the Train page, with the page open (progress
 redrawn every second, live charts every 5 s), and from the CLI; rounds
-alternate so that the machine's drift falls on both. Speed is images trained / the run's own
-train_seconds (status.json), which both paths record the same way.
+alternate so that the machine's drift falls on both. Speed is images trained
+/ the run's own train_seconds (status.json), which both paths record the
+same way.
 
 This machine's speed can swing 2x within a minute, more than the effect
 measured, so a last measure compares within one run: 18 epochs of 10,000
@@ -57,10 +58,15 @@ def _train_speed(folder: Path) -> float:
     return EPOCHS * IMAGES / status["train_seconds"]
 
 
-def start_training(browser, server, epochs: int):
-    """Open the Train page, set the epochs and press Start (the fast preset on its default 10,000 images)."""
+def open_train_page(browser, server):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{server.url}/train")
+    return page
+
+
+def start_training(browser, server, epochs: int):
+    """Open the Train page, set the epochs and press Start (the fast preset on its default 10,000 images)."""
+    page = open_train_page(browser, server)
     settle(page)
     field = page.get_by_role("spinbutton", name="Epochs", exact=True)
     field.fill(str(epochs))
@@ -129,8 +135,7 @@ def watched_vs_unwatched(browser, folder: Path, epochs: int = 18, *,
             if done and done not in ends:
                 ends[done], cpu[done] = time.perf_counter(), browser_cpu_seconds()
                 if done % 4 == 1:
-                    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                    page.goto(f"{server.url}/train")
+                    page = open_train_page(browser, server)
                     if not live_charts:
                         page.locator("label").filter(has_text="Live charts").click(timeout=60_000)
                 elif done % 4 == 3:

@@ -1,7 +1,7 @@
 """Time to 70%, 75% and 85% test accuracy: presets side by side, in one process, on one machine.
 
 usage: CIFAR10_PATH=../shared/data/cifar-10-python.tar.gz python benchmarks/bench_time_to_accuracy.py
-           [--presets fast keras_tutorial] [--max-epochs keras_tutorial=12] [--json OUT]
+           [--presets fast keras_tutorial] [--max-epochs keras_tutorial=12] [--readings 4] [--json OUT]
 
 Each preset trains with its own settings through the app's training path
 (jobs.train: the same code the Train page and the CLI run). Four times an
