@@ -42,7 +42,8 @@ def moving_average(values: Sequence[float], window: int) -> np.ndarray:
     sums = np.cumsum(np.concatenate([[0.0], x]))
     end = np.arange(1, len(x) + 1)
     start = np.maximum(end - window, 0)
-    return (sums[end] - sums[start]) / (end - start)
+    with np.errstate(invalid="ignore"):  # after a diverged run's inf every sum is inf: inf - inf is nan, not drawn
+        return (sums[end] - sums[start]) / (end - start)
 
 
 def class_counts(counts_by_split: Mapping[str, Sequence[int]], *, title: str | None = None) -> go.Figure:
@@ -58,6 +59,29 @@ def class_counts(counts_by_split: Mapping[str, Sequence[int]], *, title: str | N
     return _styled(fig, title=title, barmode="group")
 
 
+def thin(n: int, max_points: int) -> np.ndarray:
+    """Indices of up to ``max_points`` (at least 2) evenly spaced items out of ``n``, the first and last among them.
+
+    int array, ascending, of length min(n, max(max_points, 2)).
+    """
+    return np.unique(np.linspace(0, n - 1, min(n, max(max_points, 2))).round().astype(int))
+
+
+def batch_series(steps: Sequence[int], loss: Sequence[float], accuracy: Sequence[float], *,
+                 smooth: int = 20, max_points: int = 500) -> tuple[np.ndarray, dict[str, tuple]]:
+    """What the per-batch curves draw: (kept steps (M,), {"loss"|"accuracy": (raw (M,), average (M,) or None)}).
+
+    The average is taken over every batch first, then thinned with the raw values (see ``thin``);
+    there is none if smooth <= 1.
+    """
+    keep = thin(len(steps), max_points)
+    series = {}
+    for name, values in (("loss", loss), ("accuracy", accuracy)):
+        raw = np.asarray(values, dtype=np.float64)
+        series[name] = (raw[keep], moving_average(raw, smooth)[keep] if smooth > 1 else None)
+    return np.asarray(steps)[keep], series
+
+
 def batch_curves(steps: Sequence[int], loss: Sequence[float], accuracy: Sequence[float], *,
                  smooth: int = 20, max_points: int = 500) -> go.Figure:
     """Live training curves: loss (left) and accuracy (right) per batch.
@@ -68,23 +92,26 @@ def batch_curves(steps: Sequence[int], loss: Sequence[float], accuracy: Sequence
     among them; the average is taken over every batch first.
     """
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.1)
-    keep = np.unique(np.linspace(0, len(steps) - 1, min(len(steps), max(max_points, 2))).round().astype(int))
-    x = np.asarray(steps)[keep].tolist()
-    for col, (name, values) in enumerate((("loss", loss), ("accuracy", accuracy)), start=1):
+    x, series = batch_series(steps, loss, accuracy, smooth=smooth, max_points=max_points)
+    x = x.tolist()
+    for col, (name, (raw, average)) in enumerate(series.items(), start=1):
         color = _color(col - 1)
-        raw = np.asarray(values, dtype=np.float64)
-        fig.add_trace(go.Scatter(x=x, y=raw[keep].tolist(), name=f"{name} (per batch)", mode="lines",
-                                 line=dict(color=color, width=1), opacity=0.3 if smooth > 1 else 1.0),
+        fig.add_trace(go.Scatter(x=x, y=raw.tolist(), name=f"{name} (per batch)", mode="lines",
+                                 line=dict(color=color, width=1), opacity=0.3 if average is not None else 1.0),
                       row=1, col=col)
-        if smooth > 1:
-            fig.add_trace(go.Scatter(x=x, y=moving_average(raw, smooth)[keep].tolist(),
-                                     name=f"{name} ({smooth}-batch average)", mode="lines",
-                                     line=dict(color=color, width=2)),
+        if average is not None:
+            fig.add_trace(go.Scatter(x=x, y=average.tolist(), name=f"{name} ({smooth}-batch average)",
+                                     mode="lines", line=dict(color=color, width=2)),
                           row=1, col=col)
     fig.update_xaxes(title="Batch")
     fig.update_yaxes(title="Loss", rangemode="tozero", row=1, col=1)
     fig.update_yaxes(title="Accuracy", tickformat=PERCENT, range=[0, 1], row=1, col=2)
     return _styled(fig)
+
+
+def epoch_points(rows: Sequence[Mapping[str, float]], key: str) -> list[tuple[int, float]]:
+    """(epoch, value) for each history row that has ``key``; a row without "epoch" counts from 1."""
+    return [(row.get("epoch", n), row[key]) for n, row in enumerate(rows, start=1) if row.get(key) is not None]
 
 
 def epoch_curves(histories: Mapping[str, Sequence[Mapping[str, float]]], *,
@@ -97,8 +124,7 @@ def epoch_curves(histories: Mapping[str, Sequence[Mapping[str, float]]], *,
     fig = go.Figure()
     for i, (label, rows) in enumerate(histories.items()):
         for key, kind, dash in ((metric, "train", "dash"), (f"val_{metric}", "validation", "solid")):
-            points = [(row.get("epoch", n), row[key]) for n, row in enumerate(rows, start=1)
-                      if row.get(key) is not None]
+            points = epoch_points(rows, key)
             if not points:
                 continue
             epochs, values = zip(*points)

@@ -14,7 +14,12 @@ busy = job if job is not None and job.snapshot().active else None
 if job is not None:
     view.training_panel(job)
 
-with st.expander("Set up the next training") if busy else st.container():
+# While it trains the set-up is drawn only when opened: the browser redraws the whole page at each
+# progress update, and a page with every set-up widget costs it twice the CPU, taken from the training.
+setup = st.expander("Set up the next training", key="train_setup_open", on_change="rerun") if busy else st.container()
+with setup:
+    if busy and not setup.open:
+        st.stop()
     st.subheader("1. The network")
     base = view.pick_preset()
     spec = view.layer_editor()

@@ -1,4 +1,6 @@
 """The Train page in Streamlit's AppTest: the layer editor, its summary, the settings, and a real tiny training."""
+import base64
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -152,16 +154,25 @@ def test_failed_job_shows_its_reason_and_links_to_results(monkeypatch):
     assert not start_button(at).disabled  # a failed job does not block the next
 
 
-def test_live_charts_can_be_turned_off_while_it_trains(monkeypatch):
+def svg_images(at) -> list[ET.Element]:
+    """The SVG pictures st.image shows, parsed back from their data URLs."""
+    prefix = "data:image/svg+xml;base64,"
+    return [ET.fromstring(base64.b64decode(url[len(prefix):])) for image in at.get("image") for url in image.value
+            if url.startswith(prefix)]
+
+
+def test_live_charts_are_svg_while_it_trains_and_can_be_turned_off(monkeypatch):
     batches = tuple({"step": i, "epoch": 1, "batch": i, "loss": 2.0 - i / 100, "accuracy": i / 100, "lr": 0.1}
                     for i in range(1, 41))
+    history = ({"epoch": 1, "loss": 1.6, "accuracy": 0.4, "val_loss": 1.7, "val_accuracy": 0.38},)
 
     class RunningJob:
         run = runs.Run(Path("runs/20260101-000000-fast"))
         status = jobs.RUNNING
 
         def snapshot(self):
-            return jobs.Snapshot("20260101-000000-fast", self.status, 1, 8, 40, 100, batches=batches)
+            return jobs.Snapshot("20260101-000000-fast", self.status, 1, 8, 40, 100, batches=batches,
+                                 history=history)
 
         def stop(self):
             pass
@@ -171,19 +182,26 @@ def test_live_charts_can_be_turned_off_while_it_trains(monkeypatch):
     at = train_page()
     assert not at.exception
     assert at.toggle(key="train_live_charts").value is True
-    assert len(at.get("plotly_chart")) == 1  # the per-batch curves; per-epoch ones come after an epoch
+    # while it trains the curves are static pictures, cheap for the browser: no Plotly to redraw
+    assert not at.get("plotly_chart")
+    per_batch, per_epoch = svg_images(at)
+    polylines = "{http://www.w3.org/2000/svg}polyline"
+    assert len(list(per_batch.iter(polylines))) == 4  # loss and accuracy, each per batch and averaged
+    assert len(list(per_epoch.iter(polylines))) == 0  # one epoch: train and validation are a dot each
+    assert len(list(per_epoch.iter("{http://www.w3.org/2000/svg}circle"))) == 2
 
     at.toggle(key="train_live_charts").set_value(False).run()
     assert not at.exception
-    assert not at.get("plotly_chart")
+    assert not at.get("plotly_chart") and not svg_images(at)
     assert "Live charts are off" in texts(at, "caption")
     assert "Training now" in texts(at, "markdown")  # the progress goes on
 
-    job.status = runs.STOPPED  # once it has ended the curves are drawn whatever the toggle said
+    job.status = runs.STOPPED  # once it has ended the curves are drawn whatever the toggle said, interactive
     at.run()
     assert not at.exception
     assert not [t for t in at.toggle if t.key == "train_live_charts"]
     assert "Live charts are off" not in texts(at, "caption")
+    assert len(at.get("plotly_chart")) == 2 and not svg_images(at)
 
 
 @pytest.mark.slow
@@ -202,6 +220,11 @@ def test_start_watch_a_second_session_and_stop():
     # another browser session sees the same job and cannot start a second one
     other = train_page()
     assert not other.exception
+    assert f"Training now: run `{job.run.id}`" in texts(other, "markdown")
+    # while it trains the set-up is drawn only once its expander is opened
+    assert not [b for b in other.button if b.key == "train_start"] and not other.selectbox
+    other.session_state["train_setup_open"] = True
+    other.run()
     assert f"Run `{job.run.id}` is training now" in texts(other, "info")
     assert start_button(other).disabled
 

@@ -73,10 +73,14 @@ def _choose(page, label: str, option: str) -> None:
 
 
 def _batch_points(page) -> int:
-    """How many per-batch points the live loss chart holds right now."""
+    """How many per-batch points the live loss chart holds right now (a static SVG while it trains)."""
     return page.evaluate("""() => {
-        const plot = document.querySelector('.st-key-train_batch_curves .js-plotly-plot');
-        return plot && plot.data ? Math.max(...plot.data.map(t => (t.x || []).length)) : 0;
+        const img = document.querySelector('.st-key-train_batch_curves img');
+        const prefix = 'data:image/svg+xml;base64,';
+        if (!img || !img.src.startsWith(prefix)) return 0;
+        const svg = new DOMParser().parseFromString(atob(img.src.slice(prefix.length)), 'image/svg+xml');
+        const line = svg.querySelector('polyline');
+        return line ? line.getAttribute('points').trim().split(/\\s+/).length : 0;
     }""")
 
 
@@ -114,6 +118,13 @@ def test_train_live_navigate_away_and_back_then_stop(server, page):
     # the training went on while we were away, and the chart keeps growing from where it is
     back = _wait_for(lambda: (n := _batch_points(page)) > grown and n, what="the chart after coming back")
     _wait_for(lambda: _batch_points(page) > back, what="the chart to keep growing")
+
+    # the next training's set-up, drawn only when opened while this one trains, opens with its settings
+    assert page.get_by_role("spinbutton", name="Epochs", exact=True).count() == 0
+    page.get_by_text("Set up the next training").click()
+    _wait_for(lambda: page.get_by_role("spinbutton", name="Epochs", exact=True).count(), what="the set-up")
+    assert page.get_by_role("spinbutton", name="Epochs", exact=True).input_value() == "200"
+    assert page.get_by_role("button", name="Start training").is_disabled()
 
     page.get_by_role("button", name="Stop").click()
     _wait_for(lambda: "Stopped" in page.locator("[data-testid='stMain']").inner_text(), timeout=180,

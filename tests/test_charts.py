@@ -1,9 +1,14 @@
 """What each chart draws: traces, values, axis titles and text."""
+import warnings
+import xml.etree.ElementTree as ET
+
 import numpy as np
 import pytest
 
-from cifar_demo import charts
+from cifar_demo import charts, svg_charts
 from cifar_demo.data import CLASS_NAMES
+
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def test_moving_average_matches_numpy():
@@ -175,3 +180,134 @@ def test_shared_look(build):
     fig = build()
     assert fig.layout.template.layout.paper_bgcolor == "white"
     assert fig.layout.margin.l == 10 and fig.layout.margin.t == 40
+
+
+def drawn(svg: str) -> list[dict]:
+    """What each panel of an SVG chart shows: its title, legend, and lines read back into data units.
+
+    The tick labels and their positions are the scale: a line's points are mapped back through
+    them, so a test compares what was drawn with the numbers it came from.
+    """
+    assert svg.startswith("<svg ")  # st.image takes a string for SVG only if it starts so
+    root = ET.fromstring(svg)
+    assert root.tag == f"{SVG}svg" and root.get("viewBox") and root.get("width") is None  # scales to the column
+    _, _, width, height = map(float, root.get("viewBox").split())
+    for element in root.iter():  # nothing drawn outside the picture
+        for axis, size in (("x", width), ("y", height), ("cx", width), ("cy", height)):
+            assert 0 <= float(element.get(axis, 0)) <= size, ET.tostring(element)
+        for pair in (element.get("points") or "").split():
+            x, y = map(float, pair.split(","))
+            assert 0 <= x <= width and 0 <= y <= height
+    return [_panel_drawn(g) for g in root.iter(f"{SVG}g")]
+
+
+def _panel_drawn(g: ET.Element) -> dict:
+    def texts(cls):
+        return [t for t in g.iter(f"{SVG}text") if t.get("class") == cls]
+
+    def scale(cls, axis):
+        ticks = [(float(t.get(axis)), _tick_value(t.text)) for t in texts(cls)]
+        return np.poly1d(np.polyfit(*zip(*ticks), 1)) if len(ticks) > 1 else None
+
+    to_x, to_y = scale("xtick", "x"), scale("ytick", "y")
+    yticks = [_tick_value(t.text) for t in texts("ytick")]
+    lines = []
+    for p in g.iter(f"{SVG}polyline"):
+        xy = np.array([[float(v) for v in pair.split(",")] for pair in p.get("points").split()])
+        line = {"x": to_x(xy[:, 0]), "y": to_y(xy[:, 1]), "color": p.get("stroke"),
+                "opacity": float(p.get("stroke-opacity")), "dash": p.get("stroke-dasharray")}
+        assert min(yticks) - 1e-3 <= line["y"].min() and line["y"].max() <= max(yticks) + 1e-3  # inside the plot
+        lines.append(line)
+    return {"title": texts("title")[0].text, "legend": [t.text for t in texts("legend")],
+            "yticks": [t.text for t in texts("ytick")], "lines": lines, "dots": len(list(g.iter(f"{SVG}circle")))}
+
+
+def _tick_value(text: str) -> float:
+    if text.endswith("%"):
+        return float(text[:-1]) / 100
+    return float(text[:-1]) * 1000 if text.endswith("k") else float(text)
+
+
+def test_svg_batch_curves_draw_what_the_plotly_ones_do():
+    rng = np.random.default_rng(1)
+    steps = np.arange(1, 20_001)
+    loss, acc = 2.3 * rng.random(20_000), rng.random(20_000)
+    svg = svg_charts.batch_curves(steps, loss, acc, smooth=20, max_points=500)
+    figure = charts.batch_curves(steps, loss, acc, smooth=20, max_points=500)  # the oracle
+    loss_panel, acc_panel = drawn(svg)
+    assert [loss_panel["title"], acc_panel["title"]] == ["Loss", "Accuracy"]
+    assert loss_panel["legend"] == ["per batch", "20-batch average"]
+    assert acc_panel["yticks"] == ["0%", "25%", "50%", "75%", "100%"]
+    lines = loss_panel["lines"] + acc_panel["lines"]
+    assert len(lines) == len(figure.data) == 4
+    for line, trace in zip(lines, figure.data):
+        assert len(line["x"]) == 500
+        np.testing.assert_allclose(line["x"], trace.x, atol=10)  # 0.1 unit of the picture is ~9 batches
+        np.testing.assert_allclose(line["y"], trace.y, atol=0.005)
+        assert line["color"] == trace.line.color
+        assert line["opacity"] == pytest.approx(trace.opacity if trace.opacity is not None else 1.0)
+    assert lines[0]["x"][-1] == pytest.approx(20_000, abs=10) and lines[0]["x"][0] == pytest.approx(1, abs=10)
+    assert loss_panel["dots"] == 0
+
+
+def test_svg_batch_curves_without_smoothing_keep_short_runs_whole():
+    (loss_panel, _) = drawn(svg_charts.batch_curves(np.arange(1, 301), np.linspace(2, 1, 300),
+                                                    np.linspace(0, 1, 300), smooth=1))
+    (line,) = loss_panel["lines"]
+    assert len(line["x"]) == 300 and line["opacity"] == 1
+    np.testing.assert_allclose(line["y"], np.linspace(2, 1, 300), atol=0.005)
+    assert loss_panel["legend"] == ["per batch"]
+
+
+def test_svg_batch_curves_one_batch_is_a_dot_and_none_is_an_empty_chart():
+    panels = drawn(svg_charts.batch_curves([1], [2.3], [0.1]))
+    assert [len(p["lines"]) for p in panels] == [0, 0]
+    assert [p["dots"] for p in panels] == [2, 2]  # the value and its average
+    empty = drawn(svg_charts.batch_curves([], [], []))
+    assert [(len(p["lines"]), p["dots"]) for p in empty] == [(0, 0), (0, 0)]
+
+
+def test_svg_batch_curves_leave_out_a_diverged_runs_non_finite_loss():
+    n = 100
+    loss = np.linspace(2.0, 1.0, n)
+    loss[50], loss[70:] = np.inf, np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nor does it fill the server's log
+        svg = svg_charts.batch_curves(np.arange(1, n + 1), loss, np.linspace(0, 1, n), smooth=5)
+    loss_panel, acc_panel = drawn(svg)
+    raw, average = loss_panel["lines"]
+    assert len(raw["x"]) == 69 and np.isfinite(raw["y"]).all()
+    np.testing.assert_allclose(raw["y"], np.delete(loss[:70], 50), atol=0.005)
+    assert len(average["x"]) == 50  # no average over the inf, nor after it
+    assert loss_panel["yticks"][-1] == "2"  # the axis is scaled to the finite values
+    accuracy = acc_panel["lines"][0]
+    assert accuracy["x"][-1] == pytest.approx(n, abs=0.5)
+    nothing_finite = drawn(svg_charts.batch_curves([1, 2], [np.nan, np.nan], [0.1, 0.2], smooth=1))
+    assert not nothing_finite[0]["lines"] and len(nothing_finite[1]["lines"]) == 1
+
+
+def test_svg_epoch_curves_train_dashed_validation_solid():
+    (panel,) = drawn(svg_charts.epoch_curves({"": history(3)}))
+    assert panel["title"] == "Accuracy per epoch" and panel["legend"] == ["train", "validation"]
+    train, val = panel["lines"]
+    assert train["dash"] and not val["dash"] and train["color"] == val["color"] == charts._color(0)
+    np.testing.assert_allclose(train["x"], [1, 2, 3], atol=0.01)
+    np.testing.assert_allclose(train["y"], [0.1, 0.2, 0.3], atol=0.002)
+    np.testing.assert_allclose(val["y"], [0.09, 0.18, 0.27], atol=0.002)
+    assert panel["yticks"][-1] == "100%" and panel["dots"] == 6  # a marker on each epoch
+
+
+def test_svg_epoch_curves_loss_one_epoch_no_validation_and_no_history():
+    (panel,) = drawn(svg_charts.epoch_curves({"": history(1, val=False)}, metric="loss"))
+    assert panel["title"] == "Loss per epoch" and panel["legend"] == ["train"]
+    assert not panel["lines"] and panel["dots"] == 1
+    assert "%" not in panel["yticks"][-1]
+    (empty,) = drawn(svg_charts.epoch_curves({}))
+    assert not empty["lines"] and not empty["legend"] and empty["dots"] == 0
+
+
+def test_svg_epoch_curves_escape_labels_and_colour_each_run():
+    (panel,) = drawn(svg_charts.epoch_curves({"<b>&": history(2), "b": history(4)}, metric="loss"))
+    assert panel["legend"] == ["<b>& train", "<b>& validation", "b train", "b validation"]
+    assert [line["color"] for line in panel["lines"]] == [charts._color(0)] * 2 + [charts._color(1)] * 2
+    np.testing.assert_allclose(panel["lines"][2]["y"], [2.0, 1.0, 2 / 3, 0.5], atol=0.005)

@@ -9,7 +9,7 @@ import time
 
 import streamlit as st
 
-from .. import charts, data, jobs, models, runs, training
+from .. import charts, data, jobs, models, runs, svg_charts, training
 from . import _load_data, duration, error_box
 
 TRAIN_SPEC, TRAIN_EDITED, TRAIN_VERSION = "train_spec", "train_spec_edited", "train_spec_version"
@@ -351,9 +351,9 @@ def training_panel(job: jobs.Job) -> None:
         progress()
         live = not watching or st.toggle(
             "Live charts", value=True, key="train_live_charts",
-            help="Redraw the curves every few seconds while it trains. With the browser on the same small "
-                 "machine (2 cores), redrawing them can slow the training by up to half; the progress above "
-                 "costs next to nothing. The curves are drawn in full when the training ends.")
+            help="Redraw the curves every few seconds while it trains, as plain pictures that are cheap "
+                 "to draw. Off, a browser on the same small machine (2 cores) leaves a little more of it to "
+                 "the training. The interactive curves are drawn in full when the training ends.")
 
         @st.fragment(run_every=CHART_SECONDS if watching and live else None)
         def curves():
@@ -433,25 +433,38 @@ def _outcome(snap: jobs.Snapshot) -> None:
 
 
 def _curves(snap: jobs.Snapshot) -> None:
+    """The per-batch and per-epoch curves: static SVG while it trains, interactive Plotly once it has ended.
+
+    The live ones are redrawn every few seconds, and a browser on the same small machine spent a
+    fifth of a core redrawing Plotly, taken from the training. An SVG image it decodes and paints
+    natively, with no script. (Not st.html: its sanitiser, DOMPurify's HTML profile, drops SVG.)
+    """
     if not snap.batches:
         st.caption("The curves appear after the first batch.")
         return
     per_batch, per_epoch = st.columns([3, 2])
     b = snap.batches
     window = max(1, min(20, snap.epochs * snap.steps_per_epoch // 10))  # one window for the whole run
-    figure = charts.batch_curves([r["step"] for r in b], [r["loss"] for r in b], [r["accuracy"] for r in b],
-                                 smooth=window)
-    figure.update_layout(legend_y=1.12, margin_t=70)  # the legend above the subplot titles, not on them
-    # redrawn every few seconds, so zooming would not last: no tool bar
-    per_batch.plotly_chart(figure, key="train_batch_curves", config={"displayModeBar": False})
+    steps, loss, accuracy = [r["step"] for r in b], [r["loss"] for r in b], [r["accuracy"] for r in b]
+    if snap.active:
+        per_batch.container(key="train_batch_curves").image(
+            svg_charts.batch_curves(steps, loss, accuracy, smooth=window), width="stretch",
+            alt=f"Loss and accuracy per batch, up to batch {steps[-1]:,}")
+    else:
+        figure = charts.batch_curves(steps, loss, accuracy, smooth=window)
+        figure.update_layout(legend_y=1.12, margin_t=70)  # the legend above the subplot titles, not on them
+        per_batch.plotly_chart(figure, key="train_batch_curves", config={"displayModeBar": False})
     with per_epoch:
         metric = st.segmented_control("Per epoch", ["accuracy", "loss"], default="accuracy", required=True,
                                       key="train_epoch_metric")
-        if snap.history:
+        if not snap.history:
+            st.caption("Train and validation curves appear after the first epoch.")
+        elif snap.active:
+            st.container(key="train_epoch_curves").image(
+                svg_charts.epoch_curves({"": list(snap.history)}, metric=metric), width="stretch",
+                alt=f"{metric.capitalize()} per epoch, train and validation, up to epoch {len(snap.history)}")
+        else:
             figure = charts.epoch_curves({"": list(snap.history)}, metric=metric)
             if metric == "accuracy":
                 figure.update_yaxes(range=[0, 1])  # the whole scale: early epochs would otherwise look odd
             st.plotly_chart(figure, key="train_epoch_curves", config={"displayModeBar": False})
-        else:
-            st.caption("Train and validation curves appear after the first epoch.")
-
