@@ -79,6 +79,7 @@ def strategy(kind: str = "auto") -> Placement:
     if kind == "multi_worker" and spec is None:
         raise StrategyError("the multi-worker strategy needs TF_CONFIG naming two or more workers")
     if spec is not None:
+        mend_keras_for_multi_worker()
         s = tf.distribute.MultiWorkerMirroredStrategy()
         devices = tuple(d.name for d in tf.config.list_logical_devices("GPU")) or ("CPU:0",)
         return Placement(s, "multi_worker", int(s.num_replicas_in_sync), devices, spec["task"].get("index", 0) == 0)
@@ -89,3 +90,48 @@ def strategy(kind: str = "auto") -> Placement:
         return Placement(s, "mirrored", int(s.num_replicas_in_sync), tuple(local), True)
     device = gpus[0] if gpus else local[0]
     return Placement(tf.distribute.get_strategy(), "default", 1, (device,), True)
+
+
+def mend_keras_for_multi_worker() -> None:
+    """Let Keras 3's fit and evaluate run under MultiWorkerMirroredStrategy (tensorflow/tensorflow#72388).
+
+    Keras 3 (up to 3.15 at least) fails there in two places, and only there:
+    it averages the first batch over the workers to learn the input shapes,
+    which a nested batch cannot be ("Attempt to convert a value (PerReplica...)"),
+    and it averages each step's scalar loss and metrics over axis 0, which a
+    scalar does not have ("Invalid reduction dimension 0"). Mended here: the
+    shapes come from this worker's own part of the batch, and a scalar is
+    averaged over the replicas alone. Everything else is Keras's own path.
+    Idempotent; ``tests/test_distribute.py`` trains two workers through it.
+    """
+    import tensorflow as tf
+    from keras.src.backend.tensorflow import trainer
+
+    if getattr(trainer, "_cifar_demo_mended", False):
+        return
+    keras_reduce = trainer.reduce_per_replica
+
+    def reduce_per_replica(values, strategy, reduction):
+        if reduction in ("auto", "mean") and trainer._collective_all_reduce_multi_worker(strategy):
+            def mean(v):
+                return strategy.reduce("MEAN", v, axis=None if v.shape.rank == 0 else 0)
+            return tf.nest.map_structure(mean, values)
+        return keras_reduce(values, strategy, reduction)
+
+    keras_build = trainer.TensorFlowTrainer._maybe_symbolic_build
+
+    def maybe_symbolic_build(self, iterator=None, data_batch=None):
+        strategy = self._distribute_strategy
+        if iterator is None or strategy is None or not trainer._collective_all_reduce_multi_worker(strategy):
+            return keras_build(self, iterator, data_batch)
+        for _, _, batches in iterator:
+            data_batch = tf.nest.map_structure(
+                lambda v: strategy.experimental_local_results(v)[0]
+                if isinstance(v, tf.distribute.DistributedValues) else v, next(batches))
+            break
+        with strategy.scope():
+            self._symbolic_build(data_batch=data_batch)
+
+    trainer.reduce_per_replica = reduce_per_replica
+    trainer.TensorFlowTrainer._maybe_symbolic_build = maybe_symbolic_build
+    trainer._cifar_demo_mended = True
