@@ -89,7 +89,7 @@ def measure(key: str, dataset, max_epochs: int | None, readings: int, turns: Tur
 
         The clock also stops from an epoch's start to its first batch. Training
         alone spends under 0.2 s there, but after these mid-epoch tests it
-        sometimes waits 16-20 s for the next epoch's first batch, a wait the
+        sometimes waits 16-36 s for the next epoch's first batch, a wait the
         app's training never has (BENCHMARKS.md).
         """
         def on_epoch_begin(self, epoch, logs=None):
