@@ -397,7 +397,8 @@ def _progress(snap: jobs.Snapshot, job: jobs.Job) -> None:
         text = f"{snap.status.capitalize()} at epoch {snap.epoch}/{snap.epochs} · batch {snap.batch}/{steps}"
     st.progress(snap.progress, text=text)
     speed, left, spent, score = st.columns(4)
-    speed.metric("Speed", f"{snap.images_per_second:,.0f} images/s" if snap.images_per_second else "–")
+    # the unit in the label: "1,067 images/s" is too wide for a quarter of the page and gets cut
+    speed.metric("Speed, images/s", f"{snap.images_per_second:,.0f}" if snap.images_per_second else "–")
     left.metric("Time left", duration(snap.eta_seconds) if snap.active else "–")
     spent.metric("Elapsed", duration(snap.elapsed_seconds))
     last = snap.history[-1] if snap.history else {}
