@@ -15,7 +15,7 @@ if job is not None:
     view.training_panel(job)
 
 # While it trains the set-up is drawn only when opened: the browser redraws the whole page at each
-# progress update, and a page with every set-up widget costs it twice the CPU, taken from the training.
+# progress update, and a page with every set-up widget cost it nearly twice the CPU, taken from the training.
 setup = st.expander("Set up the next training", key="train_setup_open", on_change="rerun") if busy else st.container()
 with setup:
     if busy and not setup.open:

@@ -19,7 +19,7 @@ SUBSETS = (500, 2_000, 10_000, None)  # training images: a live demo, a coffee b
 TEST_SUBSETS = (1_000, None)
 BATCH_SIZES = (16, 32, 64, 100, 128, 256, 512)
 POLL_SECONDS = 1.0               # how often the live view's progress asks the job how it is doing
-CHART_SECONDS = 5.0              # how often its charts redraw: in the browser they cost far more than progress
+CHART_SECONDS = 5.0              # how often its charts redraw: seconds are plenty for a curve, and each costs the browser
 CHOICES = {"padding": ("same", "valid"), "kind": ("max", "avg"),
            "activation": models.ACTIVATIONS, "fn": models.ACTIVATIONS}
 SCHEDULE_NAMES = {"constant": "constant", "cosine": "cosine decay", "warmup_linear": "warm-up, then linear decay",
@@ -332,9 +332,9 @@ def _start(config: training.TrainConfig) -> None:
 def training_panel(job: jobs.Job) -> None:
     """The live view of a job: progress, speed, time left and Stop each second, its curves every few seconds.
 
-    Progress and charts are two fragments: a browser on the same 2-core machine
-    spends far more on redrawing the charts than on anything else in the page,
-    and that time is taken from the training (BENCHMARKS.md, "The app").
+    Progress and charts are two fragments, so the charts redraw less often: a
+    browser on the same 2-core machine takes its redrawing time from the
+    training (BENCHMARKS.md, "The app").
     """
     if notice := st.session_state.pop("train_notice", None):
         st.warning(notice, icon=":material/warning:")
@@ -463,7 +463,7 @@ def _curves(snap: jobs.Snapshot) -> None:
         elif snap.active:
             st.container(key="train_epoch_curves").image(
                 svg_charts.epoch_curves({"": list(snap.history)}, metric=metric), width="stretch",
-                alt=f"{metric.capitalize()} per epoch, train and validation, up to epoch {len(snap.history)}")
+                alt=f"{metric.capitalize()} per epoch, up to epoch {len(snap.history)}")
         else:
             figure = charts.epoch_curves({"": list(snap.history)}, metric=metric)
             if metric == "accuracy":
