@@ -217,8 +217,10 @@ def compile_model(model, config: TrainConfig) -> None:
 
 
 def build_model(config: TrainConfig, x_train: np.ndarray | None = None):
-    """The config's network, compiled, with any whitening layer fitted to ``x_train``."""
+    """The config's network, compiled, its conv blocks started as identities and any whitening
+    layer fitted to ``x_train``."""
     model = models.build(config.spec, precision=resolve_precision(config.precision))
+    models.init_identity(model)
     if x_train is not None and len(x_train):
         sample = np.random.default_rng(config.seed).permutation(len(x_train))[:5000]
         models.fit_whitening(model, normalize(np.asarray(x_train[np.sort(sample)])))

@@ -75,3 +75,18 @@ def test_whitening_decorrelates_patches():
     sub = cov[np.ix_(big, big)]
     assert np.allclose(np.diag(sub), 1, atol=0.1)
     assert np.abs(sub - np.diag(np.diag(sub))).max() < 0.1
+
+
+def test_identity_init_passes_input_channels_through_block_convs():
+    import numpy as np
+    spec = [conv(4), {"type": "block", "filters": 6, "activation": "relu"}, {"type": "gap"}, SOFTMAX_OUT]
+    model = models.build(spec)
+    models.init_identity(model)
+    conv1, conv2 = (l for l in model.layers if "_block_conv" in l.name)
+    x = np.random.default_rng(0).standard_normal((2, 8, 8, 4)).astype("float32")
+    assert np.allclose(conv1(x).numpy()[..., :4], x, atol=1e-6)  # 4 inputs -> its first 4 of 6 filters
+    assert np.abs(conv1.kernel.numpy()[..., 4:]).sum() > 0  # the rest keep their random start
+    y = np.random.default_rng(1).standard_normal((2, 4, 4, 6)).astype("float32")
+    assert np.allclose(conv2(y).numpy(), y, atol=1e-6)  # 6 -> 6: the identity throughout
+    plain = next(l for l in model.layers if l.name == "L1_conv")
+    assert not np.allclose(plain.kernel.numpy()[1, 1, :, :3], np.eye(3))  # plain convs are left alone

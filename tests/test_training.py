@@ -18,6 +18,15 @@ def test_config_round_trips_through_a_dict():
     assert again == cfg
 
 
+def test_a_fresh_fast_model_starts_its_blocks_as_identities_and_whitened():
+    images = np.random.default_rng(0).integers(0, 256, (64, 32, 32, 3), dtype=np.uint8)
+    model = training.build_model(TrainConfig.for_preset("fast"), images)
+    kernel = next(l for l in model.layers if l.name.endswith("_block_conv2")).kernel.numpy()  # (3, 3, 32, 32)
+    assert np.array_equal(kernel[1, 1], np.eye(32)) and not kernel[0].any() and not kernel[2].any()
+    whiten = next(l for l in model.layers if l.name.endswith("_whiten")).kernel.numpy()
+    assert np.abs(whiten).max() > 1  # fitted: whitened filters are far from Keras's small random start
+
+
 @pytest.mark.parametrize("bad, message", [
     ({"epochs": 0}, "epochs"), ({"learning_rate": -1}, "learning rate"), ({"optimizer": "rmsprop"}, "optimizer"),
     ({"validation_split": 1.0}, "validation split"), ({"subset": 3}, "at least 10"), ({"shift": 20}, "shift"),
