@@ -8,12 +8,13 @@ from cifar_demo.ui import results as view  # noqa: E402  (after the guard: the h
 from cifar_demo.ui import compare as actions  # noqa: E402
 st.title("Results")
 
-all_runs = runs.list_runs()
+all_runs, shipped = runs.list_runs(), runs.default_run()
 if not all_runs:
-    view.no_runs_yet()
-    st.stop()
+    view.no_runs_yet(shipped is not None)
+    if shipped is None:
+        st.stop()
 
-run, compared = view.pick_runs(all_runs)
+run, compared = view.pick_runs(all_runs + ([shipped] if shipped else []))
 try:
     view.run_overview(run)
     actions.run_actions(run, place="results")

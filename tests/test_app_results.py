@@ -59,13 +59,39 @@ def figure(at, key: str) -> dict:
     return json.loads(chart.proto.spec)
 
 
-def test_no_runs_says_so_and_links_to_train():
+def test_no_runs_and_no_shipped_model_says_so_and_links_to_train(monkeypatch):
+    monkeypatch.setattr(runs, "default_run", lambda: None)
     at = results_page()
     assert not at.exception
     assert "Nothing trained yet" in texts(at, "alert") + texts(at, "info")
     links = [link.proto.page for link in at.get("page_link")]
     assert any(page.endswith("train.py") or "train" in page for page in links), links
     assert not at.get("tab_container")
+
+
+def test_before_any_training_the_shipped_model_is_shown():
+    shipped = runs.default_run()
+    at = results_page()
+    assert not at.exception
+    info = texts(at, "alert") + texts(at, "info")
+    assert "Nothing trained yet" in info and "model that ships with the app" in info
+    picker = at.selectbox(key="results_run")
+    assert picker.value == shipped.id and picker.options == [f"Default model (ships with the app) · long · "
+                                                            f"test {shipped.summary()['test_accuracy']:.1%}"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Status"] == "finished" and metrics["Epochs"] == "8/8"
+    assert metrics["Test accuracy"] == f"{shipped.summary()['test_accuracy']:.1%}"
+    assert at.get("tab_container")
+
+
+def test_own_runs_come_first_and_the_shipped_model_last(cifar):
+    run, _ = make_run(cifar)
+    at = results_page()
+    assert not at.exception
+    picker = at.selectbox(key="results_run")
+    assert picker.value == run.id
+    assert picker.options[-1].startswith("Default model (ships with the app)")
+    assert "Nothing trained yet" not in texts(at, "alert") + texts(at, "info")
 
 
 def test_a_finished_run_shows_its_scores_confusion_and_cell_images(cifar):

@@ -15,9 +15,11 @@ CELL_IMAGES = 12                 # test images shown for one confusion-matrix ce
 CELL_ZOOM = 4                    # 32 px -> 128 px, each pixel a crisp 4x4 block
 
 
-def no_runs_yet() -> None:
-    st.info("Nothing trained yet. Train a network first: with 500 training images it takes about a minute.",
-            icon=":material/info:")
+def no_runs_yet(shipped: bool) -> None:
+    """What the page says before anything is trained; ``shipped``: the app's own model is shown below it."""
+    below = " Meanwhile, here is how the model that ships with the app does." if shipped else ""
+    st.info("Nothing trained yet. Train a network first: with 500 training images it takes about a minute."
+            + below, icon=":material/info:")
     st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
 
 
@@ -27,6 +29,9 @@ def run_label(run: runs.Run) -> str:
         s = run.summary()
     except runs.RunError:
         return f"{run.id} · unreadable"
+    if run == runs.default_run():
+        score = f" · test {s['test_accuracy']:.1%}" if s["test_accuracy"] is not None else ""
+        return f"Default model (ships with the app) · {s['preset']}{score}"
     when = time.strftime("%d %b %H:%M", time.localtime(s["created"])) if s.get("created") else run.id
     score = f"test {s['test_accuracy']:.1%}" if s["test_accuracy"] is not None else "not tested"
     return f"{s['preset']} · {when} · {s['status']} · {score}"
@@ -48,7 +53,7 @@ def pick_runs(all_runs: list[runs.Run]) -> tuple[runs.Run, list[runs.Run]]:
         ss[RESULTS_RUN] = all_runs[0].id
     pick, compare = st.columns([3, 2])
     chosen = pick.selectbox("Run", list(by_id), key=RESULTS_RUN, format_func=labels.get,
-                            on_change=_remember_choice, help="Newest first.")
+                            on_change=_remember_choice, help="Newest first; the model that ships with the app last.")
     others = compare.multiselect("Compare its curves with", [i for i in by_id if i != chosen],
                                  format_func=labels.get, key="results_compare")
     return by_id[chosen], [by_id[i] for i in others]
