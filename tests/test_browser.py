@@ -113,7 +113,11 @@ def test_train_live_navigate_away_and_back_then_stop(server, page):
     # leave while it trains, then come back: the page re-attaches to the live job
     page.get_by_test_id("stSidebarNavLink").filter(has_text="Explore the data").click()
     settle(page)
-    assert "Training" in page.get_by_test_id("stSidebar").inner_text()  # the sidebar shows the run's progress
+    sidebar = page.get_by_test_id("stSidebar")
+    seen = sidebar.inner_text()
+    assert "Training" in seen  # the sidebar shows the run's progress, and keeps it current with no click
+    _wait_for(lambda: "Training" in (now := sidebar.inner_text()) and now != seen, timeout=30,
+              what="the sidebar's progress to move on by itself")
     page.get_by_test_id("stSidebarNavLink").filter(has_text="Train").click()
     # the training went on while we were away, and the chart keeps growing from where it is
     back = _wait_for(lambda: (n := _batch_points(page)) > grown and n, what="the chart after coming back")

@@ -109,21 +109,31 @@ def load_model(path: Path | str):
 
 # --- the shared sidebar ------------------------------------------------------------------------------------
 
+SIDEBAR_POLL_SECONDS = 3.0  # how often the sidebar's line on a training under way updates: a glance, not the live view
+
+
 def sidebar() -> None:
     """Where the data comes from, and a one-line view of the training under way."""
     with st.sidebar:
         job = jobs.current()
-        if job is not None:
-            snap = job.snapshot()
-            if snap.active:
-                st.progress(snap.progress, text=f"Training {snap.run_id}: epoch {snap.epoch}/{snap.epochs}, "
-                                                f"{snap.progress:.0%}")
-                st.page_link("pages/train.py", label="Watch the training", icon=":material/monitoring:")
+        if job is not None and job.snapshot().active:
+            _training_line(job)
         try:
             source = data.find_source(download=False)
             st.caption(f"Data: CIFAR-10 from `{source}`")
         except data.DataError:
             st.caption("Data: CIFAR-10 not found yet; set `CIFAR10_PATH` (see the README).")
+
+
+@st.fragment(run_every=SIDEBAR_POLL_SECONDS)
+def _training_line(job: jobs.Job) -> None:
+    """The training's epoch and progress, kept current on every page while it trains."""
+    snap = job.snapshot()
+    if not snap.active:
+        st.rerun()  # it has ended: redraw the page, without this line and with the finished run
+    st.progress(snap.progress, text=f"Training {snap.run_id}: epoch {snap.epoch}/{snap.epochs}, "
+                                    f"{snap.progress:.0%}")
+    st.page_link("pages/train.py", label="Watch the training", icon=":material/monitoring:")
 
 
 def error_box(message: str) -> None:
