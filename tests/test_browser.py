@@ -122,6 +122,7 @@ def test_train_live_navigate_away_and_back_then_stop(server, page):
     # the training went on while we were away, and the chart keeps growing from where it is
     back = _wait_for(lambda: (n := _batch_points(page)) > grown and n, what="the chart after coming back")
     _wait_for(lambda: _batch_points(page) > back, what="the chart to keep growing")
+    assert "Watch the training" not in sidebar.inner_text()  # the Train page has its own live view
 
     # the next training's set-up, drawn only when opened while this one trains, opens with its settings
     assert page.get_by_role("spinbutton", name="Epochs", exact=True).count() == 0

@@ -112,11 +112,16 @@ def load_model(path: Path | str):
 SIDEBAR_POLL_SECONDS = 3.0  # how often the sidebar's line on a training under way updates: a glance, not the live view
 
 
-def sidebar() -> None:
-    """Where the data comes from, and a one-line view of the training under way."""
+def sidebar(page_url: str = "") -> None:
+    """Where the data comes from, and a one-line view of the training under way.
+
+    The Train page (``page_url`` "train") shows its own live view of the
+    training, so the sidebar leaves that line out there: one poll fewer for
+    a browser that shares the cores with the training.
+    """
     with st.sidebar:
         job = jobs.current()
-        if job is not None and job.snapshot().active:
+        if page_url != "train" and job is not None and job.snapshot().active:
             _training_line(job)
         try:
             source = data.find_source(download=False)
