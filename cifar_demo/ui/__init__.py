@@ -38,7 +38,7 @@ def keep_keras_session() -> None:
 
     Streamlit does that for any app that imported Keras, to reset Keras's
     global state between reruns. This app trains in a background thread of
-    the server while a page reruns its live view once a second, and each
+    the server while a page reruns its live view every few seconds, and each
     clear_session empties TensorFlow's process-wide kernel cache and runs a
     full garbage collection under the GIL. Measured with a page watching:
     training in the app ran at a quarter of the command line's speed with

@@ -18,7 +18,7 @@ TRAIN_LOADED = "train_loaded"    # a note for the Train page: whose settings wer
 SUBSETS = (500, 2_000, 10_000, None)  # training images: a live demo, a coffee break, a lesson, the lot
 TEST_SUBSETS = (1_000, None)
 BATCH_SIZES = (16, 32, 64, 100, 128, 256, 512)
-POLL_SECONDS = 1.0               # how often the live view's progress asks the job how it is doing
+POLL_SECONDS = 2.0               # how often the live view's progress asks the job how it is doing
 CHART_SECONDS = 5.0              # how often its charts redraw: seconds are plenty for a curve, and each costs the browser
 CHOICES = {"padding": ("same", "valid"), "kind": ("max", "avg"),
            "activation": models.ACTIVATIONS, "fn": models.ACTIVATIONS}
@@ -330,7 +330,7 @@ def _start(config: training.TrainConfig) -> None:
 
 
 def training_panel(job: jobs.Job) -> None:
-    """The live view of a job: progress, speed, time left and Stop each second, its curves every few seconds.
+    """The live view of a job: progress, speed, time left and Stop redrawn every 2 s, its curves every 5 s.
 
     Progress and charts are two fragments, so the charts redraw less often: a
     browser on the same 2-core machine takes its redrawing time from the
