@@ -30,6 +30,8 @@ PAGES = [
     ("pages/predict.py", "Predict", ":material/photo_camera:", "predict"),
 ]
 
+DEFAULT_MODEL = "Default model (ships with the app)"  # how every page names runs.default_run()
+
 _routing = threading.local()  # set while app.py runs a page: each script run has its own thread
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from .. import charts, data, inference, runs
-from . import _load_data, error_box
+from . import DEFAULT_MODEL, _load_data, error_box
 
 PER_PAGE = 40                    # images in one page of the Explore grid
 THUMB, LARGE, SEEN = 3, 8, 6     # pixel zooms: 96 px thumbnails, 256 px close-ups, 192 px model inputs
@@ -91,7 +91,7 @@ def _model_label(run: runs.Run) -> str:
         return f"{run.id} (unreadable)"
     accuracy = summary["test_accuracy"]
     score = f"test accuracy {accuracy:.0%}" if accuracy is not None else "not tested"
-    name = "Default model (ships with the app)" if run == runs.default_run() else f"{run.id} · {summary['status']}"
+    name = DEFAULT_MODEL if run == runs.default_run() else f"{run.id} · {summary['status']}"
     return f"{name} · {score}"
 
 

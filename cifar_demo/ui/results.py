@@ -7,7 +7,7 @@ import time
 import streamlit as st
 
 from .. import charts, data, evaluation, models, runs
-from . import duration, error_box, load_data
+from . import DEFAULT_MODEL, duration, error_box, load_data
 from .inside import cell_gradcam
 
 RESULTS_RUN = "results_run"
@@ -31,7 +31,7 @@ def run_label(run: runs.Run) -> str:
         return f"{run.id} · unreadable"
     if run == runs.default_run():
         score = f" · test {s['test_accuracy']:.1%}" if s["test_accuracy"] is not None else ""
-        return f"Default model (ships with the app) · {s['preset']}{score}"
+        return f"{DEFAULT_MODEL} · {s['preset']}{score}"
     when = time.strftime("%d %b %H:%M", time.localtime(s["created"])) if s.get("created") else run.id
     score = f"test {s['test_accuracy']:.1%}" if s["test_accuracy"] is not None else "not tested"
     return f"{s['preset']} · {when} · {s['status']} · {score}"
