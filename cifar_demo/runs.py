@@ -177,14 +177,15 @@ def export(run: Run, dest: Path | str) -> Run:
 
     It holds the run's config, history, status, evaluation and TensorBoard logs,
     and its model without the optimizer state (a third of the file: what
-    predicting needs, not what resuming needs).
+    predicting needs, not what resuming needs), computing in float32 (see
+    ``float32_copy``).
     """
     dest = Path(dest)
     if run.status != FINISHED:
         raise RunError(f"run {run.id} is {run.status}; only a finished run can be exported")
     if dest.exists() and any(dest.iterdir()):
         raise RunError(f"{dest} is not empty; export into a new or empty folder")
-    model = run.load_model()
+    model = float32_copy(run.load_model())
     dest.mkdir(parents=True, exist_ok=True)
     for name in ("config.json", "history.json", "evaluation.json", "predictions.npz"):
         if (run.path / name).is_file():
@@ -195,6 +196,26 @@ def export(run: Run, dest: Path | str) -> Run:
     files.write_json(dest / "status.json", {**record, "exported_from": run.id})
     copy = Run(dest)
     copy.save_model(model)  # loaded without compiling: no optimizer state is saved
+    return copy
+
+
+def float32_copy(model):
+    """``model`` with every layer computing in float32, and the same weights.
+
+    A model trained in mixed bfloat16 keeps that policy when saved. Where the
+    CPU has no bfloat16 instructions, TensorFlow emulates them, 2-3x slower
+    than float32 (BENCHMARKS.md): a model to share should predict at full speed
+    on any machine. Its weights are float32 already, so nothing is lost.
+    """
+    import keras
+    if all(layer.dtype_policy.name == "float32" for layer in model.layers):
+        return model
+
+    def as_float32(layer):
+        return layer.__class__.from_config({**layer.get_config(), "dtype": "float32"})
+
+    copy = keras.models.clone_model(model, clone_function=as_float32)
+    copy.set_weights(model.get_weights())
     return copy
 
 

@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from cifar_demo import files, runs
@@ -93,3 +94,16 @@ def test_export_copies_a_finished_run_with_a_slim_model(tiny_runs, tmp_path):
     assert copy.load_model().count_params() == run.load_model().count_params()
     with pytest.raises(runs.RunError, match="not empty"):
         runs.export(run, tmp_path / "shipped")
+
+
+def test_float32_copy_computes_in_float32_with_the_same_weights(cifar):
+    from cifar_demo import data, models
+    mixed = models.build(models.preset("fast").spec, precision="mixed_bfloat16")
+    assert mixed.get_layer(index=3).compute_dtype == "bfloat16"
+    copy = runs.float32_copy(mixed)
+    assert {layer.compute_dtype for layer in copy.layers} == {"float32"}
+    assert all(np.array_equal(a, b) for a, b in zip(copy.get_weights(), mixed.get_weights()))
+    images = data.normalize(cifar.x_test[:16])
+    assert copy.predict(images, verbose=0).dtype == np.float32
+    np.testing.assert_allclose(copy.predict(images, verbose=0), mixed.predict(images, verbose=0), atol=0.02)
+    assert runs.float32_copy(copy) is copy  # float32 already: left as it is
