@@ -172,20 +172,23 @@ def load_model_file(path: Path | str, *, compile: bool = False):
                        f"{str(exc).splitlines()[0][:200] if str(exc) else 'no detail'})") from exc
 
 
-def export(run: Run, dest: Path | str) -> Run:
+def export(run: Run, dest: Path | str, *, data=None) -> Run:
     """A slim copy of a finished run in ``dest`` (a new or empty folder): to share or ship it.
 
     It holds the run's config, history, status, evaluation and TensorBoard logs,
     and its model without the optimizer state (a third of the file: what
     predicting needs, not what resuming needs), computing in float32 (see
-    ``float32_copy``).
+    ``float32_copy``). A model that trained in mixed precision is tested again
+    as float32, on the run's test images (``data``, default ``data.load()``),
+    so that the copy's evaluation is that of the model it holds.
     """
     dest = Path(dest)
     if run.status != FINISHED:
         raise RunError(f"run {run.id} is {run.status}; only a finished run can be exported")
     if dest.exists() and any(dest.iterdir()):
         raise RunError(f"{dest} is not empty; export into a new or empty folder")
-    model = float32_copy(run.load_model())
+    trained = run.load_model()
+    model = float32_copy(trained)
     dest.mkdir(parents=True, exist_ok=True)
     for name in ("config.json", "history.json", "evaluation.json", "predictions.npz"):
         if (run.path / name).is_file():
@@ -196,7 +199,20 @@ def export(run: Run, dest: Path | str) -> Run:
     files.write_json(dest / "status.json", {**record, "exported_from": run.id})
     copy = Run(dest)
     copy.save_model(model)  # loaded without compiling: no optimizer state is saved
+    if model is not trained and run.evaluation() is not None:
+        _evaluate_again(copy, model, data)
     return copy
+
+
+def _evaluate_again(run: Run, model, data) -> None:
+    from . import data as data_module, evaluation
+    data = data if data is not None else data_module.load()
+    n = len(run.evaluation().y_true)  # the run's test subset: the first n test images
+    config = run.config
+    ev = evaluation.evaluate(model, data.x_test[:n], data.y_test[:n], tta_flip=bool(config.get("tta_flip")),
+                             tta_shift=bool(config.get("tta_shift")))
+    run.save_evaluation(ev)
+    run.set_status(FINISHED, test_accuracy=float(ev.accuracy))
 
 
 def float32_copy(model):
