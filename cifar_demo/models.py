@@ -93,9 +93,10 @@ def _airbench(widths) -> tuple:
     )
 
 
-# the training recipe the airbench-style presets share; each sets its own epochs and learning rate
+# the training recipe the airbench-style presets share; each sets its own epochs and learning rate, and
+# `long` a stronger weight decay (3e-3: 90.94% in 20 epochs, against 90.50% with 6e-3; BENCHMARKS.md)
 AIRBENCH_TRAIN = {"batch_size": 256, "optimizer": "nesterov", "schedule": "warmup_linear", "warmup_epochs": 1,
-                  "weight_decay": 3e-3, "label_smoothing": 0.2, "flip": True, "shift": 2,
+                  "weight_decay": 5e-4, "label_smoothing": 0.2, "flip": True, "shift": 2,
                   "validation_split": 0.0, "tta_flip": True, "tta_shift": True}
 
 
@@ -105,16 +106,17 @@ PRESETS: dict[str, Preset] = {p.key: p for p in [
            "flip + translate augmentation, label smoothing, a warm-up then linear-decay schedule and "
            "test-time flip + shift averaging: the tricks of the fastest public CIFAR-10 recipes "
            "(airbench), in a net sized for a 2-core CPU (ReLU, widths 32/96/192, 6 epochs). Measured "
-           "on 2 cores: 70.7% test accuracy after three quarters of its first epoch (34 s), 85% after "
-           "3.2 minutes, 85.9% at its end (4.1 minutes).",
+           "on 2 cores with bfloat16 hardware: 71.3% test accuracy after three quarters of its first "
+           "epoch (16 s), 85% after 85 s, 85.7% at its end (100 s); about 2.3x as long without it.",
            _airbench((32, 96, 192)),
-           {**AIRBENCH_TRAIN, "epochs": 6, "learning_rate": 0.8, "warmup_epochs": 0.5}),
+           {**AIRBENCH_TRAIN, "epochs": 6, "learning_rate": 0.8, "warmup_epochs": 0.25}),
     Preset("long", "Long CPU net (airbench94-sized)",
-           "The fast net's recipe at airbench94's widths (64, 256, 256): four times the compute per image, "
-           "8 epochs. Measured: 89.1% test accuracy after 20.5 minutes of training on 2 cores. The "
-           "model that ships with the app (default_run/) is this preset's.",
+           "The fast net's recipe at airbench94's widths (64, 256, 256), four times the compute per image, "
+           "with stronger weight decay and 20 epochs. Measured: 90.9% test accuracy after 21 minutes of "
+           "training on 2 cores with bfloat16 hardware (AMX); a CPU without it trains about 2.5x slower. "
+           "The model that ships with the app (default_run/) is this preset's.",
            _airbench((64, 256, 256)),
-           {**AIRBENCH_TRAIN, "epochs": 20, "learning_rate": 0.6}),
+           {**AIRBENCH_TRAIN, "epochs": 20, "learning_rate": 0.6, "weight_decay": 3e-3}),
     Preset("keras_tutorial", "Keras tutorial",
            "Conv32-Pool-Conv64-Pool-Conv128-Pool (3x3, same padding, ReLU), Dense128, Dropout 0.5; "
            "Adam, batch 64, 25 epochs, 20% validation. Reported 75% test accuracy.",
