@@ -199,15 +199,16 @@ def export(run: Run, dest: Path | str, *, data=None) -> Run:
     files.write_json(dest / "status.json", {**record, "exported_from": run.id})
     copy = Run(dest)
     copy.save_model(model)  # loaded without compiling: no optimizer state is saved
-    if model is not trained and run.evaluation() is not None:
-        _evaluate_again(copy, model, data)
+    tested = run.evaluation()
+    if model is not trained and tested is not None:  # converted: test what the copy holds
+        _evaluate_again(copy, model, len(tested.y_true), data)
     return copy
 
 
-def _evaluate_again(run: Run, model, data) -> None:
+def _evaluate_again(run: Run, model, n: int, data) -> None:
+    """Test ``model`` on the first ``n`` test images (the run's test subset) and save it as ``run``'s evaluation."""
     from . import data as data_module, evaluation
     data = data if data is not None else data_module.load()
-    n = len(run.evaluation().y_true)  # the run's test subset: the first n test images
     config = run.config
     ev = evaluation.evaluate(model, data.x_test[:n], data.y_test[:n], tta_flip=bool(config.get("tta_flip")),
                              tta_shift=bool(config.get("tta_shift")))
