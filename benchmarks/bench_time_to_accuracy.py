@@ -2,15 +2,20 @@
 
 usage: CIFAR10_PATH=../shared/data/cifar-10-python.tar.gz python benchmarks/bench_time_to_accuracy.py
            [--presets fast keras_tutorial] [--max-epochs keras_tutorial=12] [--readings 4]
-           [--turn 3] [--json OUT]
+           [--every 2] [--turn 3] [--json OUT]
 
 Each preset trains with its own settings through the app's training path
 (jobs.train: the same code the Train page and the CLI run). Four times an
-epoch (``--readings``), and at each epoch's end, the model as it stands is
+epoch (``--readings``), at each epoch's end, and with ``--every S`` also each
+time the preset's clock passes another S seconds, the model as it stands is
 tested on all 10,000 test images (with the preset's test-time augmentation);
-that testing is not counted as training time. The clock is the training time
-so far: building the model, the batches, the saving of the model after each
-epoch and the preset's own validation. ``--max-epochs`` cuts a preset's
+that testing is not counted as training time. A target's time is that of the
+first reading at or above it, so it is late by up to one gap between
+readings: a quarter epoch is about 2 s of the Keras tutorial but 4 s or
+more of the fast preset, while ``--every 2`` gives both the same 2 s (until
+a preset passes 85%). The clock is the training time so far: building the
+model, the batches, the saving of the model after each epoch and the
+preset's own validation. ``--max-epochs`` cuts a preset's
 schedule short; a constant learning rate (the Keras tutorial's) makes that
 the same as stopping the full run there.
 
@@ -77,15 +82,17 @@ class Turns:
             self.changed.notify_all()
 
 
-def measure(key: str, dataset, max_epochs: int | None, readings: int, turns: Turns) -> dict:
-    """Train preset ``key`` in its turns, testing it ``readings`` times per epoch; seconds of training to each target."""
+def measure(key: str, dataset, max_epochs: int | None, readings: int, turns: Turns, every: float = 0) -> dict:
+    """Train preset ``key`` in its turns, testing it ``readings`` times per epoch and every ``every``
+    seconds of its training (0: not by time); seconds of training to each target."""
     import keras
     overrides = {"epochs": max_epochs} if max_epochs else {}
     config = training.TrainConfig.for_preset(key, **overrides)
-    rows, spent = [], {"stopped": 0.0}
+    rows, spent = [], {"stopped": 0.0, "due": every}
 
     class Test(keras.callbacks.Callback):
-        """Test on all 10,000 images every 1/readings of an epoch, with the clock stopped.
+        """Test on all 10,000 images every 1/readings of an epoch (and every ``every`` seconds),
+        with the clock stopped.
 
         The clock also stops from an epoch's start to its first batch. Training
         alone spends under 0.2 s there, but after these mid-epoch tests it
@@ -102,11 +109,16 @@ def measure(key: str, dataset, max_epochs: int | None, readings: int, turns: Tur
 
         def on_train_batch_end(self, batch, logs=None):
             steps, done = self.params["steps"], batch + 1
-            every = max(1, steps // readings)
-            if done != steps and (done % every or steps - done < every // 2):
-                return  # not a reading point, or one so near the epoch's end that it would repeat it
-            t = time.perf_counter()
             seconds = turns.clock(key) - spent["stopped"]
+            gap = max(1, steps // readings)
+            # by time only until every target is passed: later readings could not change a target's time
+            passed = any(r["test_accuracy"] >= max(TARGETS) for r in rows)
+            timed = every and seconds >= spent["due"] and not passed
+            if done != steps and (done % gap or steps - done < gap // 2) and not timed:
+                return  # not a reading point, or one so near the epoch's end that it would repeat it
+            if timed:
+                spent["due"] = (seconds // every + 1) * every
+            t = time.perf_counter()
             ev = evaluation.evaluate(self.model, dataset.x_test, dataset.y_test, tta_flip=config.tta_flip,
                                      tta_shift=config.tta_shift)
             spent["stopped"] += time.perf_counter() - t
@@ -135,6 +147,8 @@ def main() -> None:
     p.add_argument("--presets", nargs="+", default=["fast", "keras_tutorial"])
     p.add_argument("--max-epochs", nargs="*", default=["keras_tutorial=12"], metavar="PRESET=N")
     p.add_argument("--readings", type=int, default=4, help="test readings per epoch (default 4)")
+    p.add_argument("--every", type=float, default=0,
+                   help="also test each time a preset's training clock passes another this many seconds")
     p.add_argument("--turn", type=float, default=3.0,
                    help="seconds each preset trains before the next takes its turn; 0: one after the other")
     p.add_argument("--json", help="also write the figures to this file")
@@ -146,7 +160,7 @@ def main() -> None:
     results = dict.fromkeys(args.presets)
 
     def run(key):
-        results[key] = measure(key, dataset, caps.get(key), args.readings, turns)
+        results[key] = measure(key, dataset, caps.get(key), args.readings, turns, args.every)
 
     threads = [threading.Thread(target=run, args=(key,), name=key) for key in args.presets]
     for thread in threads:
