@@ -112,8 +112,8 @@ def measure(key: str, dataset, max_epochs: int | None, readings: int, turns: Tur
             seconds = turns.clock(key) - spent["stopped"]
             gap = max(1, steps // readings)
             # by time only until every target is passed: later readings could not change a target's time
-            passed = any(r["test_accuracy"] >= max(TARGETS) for r in rows)
-            timed = every and seconds >= spent["due"] and not passed
+            timed = (every and seconds >= spent["due"]
+                     and not any(r["test_accuracy"] >= max(TARGETS) for r in rows))
             if done != steps and (done % gap or steps - done < gap // 2) and not timed:
                 return  # not a reading point, or one so near the epoch's end that it would repeat it
             if timed:
