@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--precision", choices=PRECISIONS)
     t.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None)
     t.add_argument("--shift", type=int)
+    t.add_argument("--cutout", type=int, help="grey out a random square of this side in each training image")
     _distribution_options(t)
     t.set_defaults(func=cmd_train)
 
@@ -106,7 +107,7 @@ def cmd_train(args) -> int:
     from . import jobs
     from .training import TrainConfig
     options = ("epochs", "batch_size", "optimizer", "learning_rate", "schedule", "subset", "test_subset",
-               "validation_split", "seed", "precision", "flip", "shift")
+               "validation_split", "seed", "precision", "flip", "shift", "cutout")
     overrides = {k: getattr(args, k) for k in options if getattr(args, k) is not None}
     config = TrainConfig.for_preset(args.preset, **overrides)
     place = _placement(args)

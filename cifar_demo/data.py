@@ -311,7 +311,8 @@ def pixel_row(image: np.ndarray, row: int) -> list[dict]:
             for x, (r, g, b) in enumerate(np.asarray(image)[row])]
 
 
-def augmented_copies(image: np.ndarray, *, n: int = 8, flip: bool, shift: int, seed: int) -> np.ndarray:
+def augmented_copies(image: np.ndarray, *, n: int = 8, flip: bool, shift: int, seed: int,
+                     cutout: int = 0) -> np.ndarray:
     """n random augmentations of one image: uint8 array of shape (n, 32, 32, 3).
 
     Made by ``training.augment_batch``, the very function training applies, so
@@ -320,7 +321,7 @@ def augmented_copies(image: np.ndarray, *, n: int = 8, flip: bool, shift: int, s
     import tensorflow as tf
     from .training import augment_batch
     batch = tf.constant(np.repeat(np.asarray(image)[np.newaxis], n, axis=0))
-    return augment_batch(tf.random.Generator.from_seed(seed), batch, flip=flip, shift=shift).numpy()
+    return augment_batch(tf.random.Generator.from_seed(seed), batch, flip=flip, shift=shift, cutout=cutout).numpy()
 
 
 def one_per_class(labels: np.ndarray, *, seed: int = 0) -> np.ndarray:

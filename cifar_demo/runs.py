@@ -314,7 +314,8 @@ def table(run_list: list[Run]) -> list[dict]:
 def _augmentation(config: dict) -> str | None:
     if config.get("preset") == "imported":
         return None
-    parts = (["flip"] if config.get("flip") else []) + ([f"shift {config['shift']}"] if config.get("shift") else [])
+    parts = ((["flip"] if config.get("flip") else []) + ([f"shift {config['shift']}"] if config.get("shift") else [])
+             + ([f"cutout {config['cutout']}"] if config.get("cutout") else []))
     return ", ".join(parts) or "none"
 
 

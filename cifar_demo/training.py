@@ -41,6 +41,7 @@ class TrainConfig:
     lookahead: bool = False          # every 5 steps pull the weights towards a slow average of them, harder at the end
     flip: bool = False               # augment: mirror half the images left-right
     shift: int = 0                   # augment: translate by up to this many pixels (reflect padding)
+    cutout: int = 0                  # augment: grey out a random square this many pixels a side in each image (0: none)
     validation_split: float = 0.1    # share of the training images held out to validate each epoch
     subset: int | None = None        # train on this many of the 50,000 training images (None: all)
     test_subset: int | None = None   # evaluate on the first N of the 10,000 test images (None: all)
@@ -73,6 +74,8 @@ class TrainConfig:
             problems.append("the training subset needs at least 10 images")
         if self.shift < 0 or self.shift > 8:
             problems.append("shift is 0 to 8 pixels")
+        if not 0 <= self.cutout <= 16:
+            problems.append("cutout is 0 to 16 pixels")
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -150,23 +153,26 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, config: TrainConfig, *,
         ds = ds.shuffle(len(images), seed=config.seed, reshuffle_each_iteration=True)
     drop = training and len(images) >= config.batch_size
     ds = ds.batch(config.batch_size, drop_remainder=drop)
-    augment = training and (config.flip or config.shift)
+    augment = training and (config.flip or config.shift or config.cutout)
     generator = tf.random.Generator.from_seed(config.seed) if augment else None
 
     def prepare(x, y):
         if augment:
-            x = augment_batch(generator, x, flip=config.flip, shift=config.shift)
+            x = augment_batch(generator, x, flip=config.flip, shift=config.shift, cutout=config.cutout)
         return normalize(x), tf.one_hot(y, NUM_CLASSES)
 
     return ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
-def augment_batch(generator, images, *, flip: bool, shift: int):
-    """Randomly mirror and translate a whole batch in graph ops.
+def augment_batch(generator, images, *, flip: bool, shift: int, cutout: int = 0):
+    """Randomly mirror, translate and cut out a whole batch in graph ops.
 
     images: tensor of shape (B, H, W, C); generator: a tf.random.Generator.
     Each image gets its own flip and its own (dy, dx) in [-shift, shift], cut
-    from a reflect-padded copy, so no black borders appear.
+    from a reflect-padded copy, so no black borders appear. With ``cutout``,
+    each image then has one square of that side, placed at random wholly
+    inside it, painted mid-grey (DeVries & Taylor's Cutout, as airbench96 and
+    David Page's ResNet-9 use it): the net must also recognise things in part.
     """
     import tensorflow as tf
     b, h, w = tf.shape(images)[0], images.shape[1], images.shape[2]
@@ -179,6 +185,14 @@ def augment_batch(generator, images, *, flip: bool, shift: int):
         dx = generator.uniform([b], 0, 2 * shift + 1, dtype=tf.int32)
         images = tf.gather(padded, dy[:, None] + tf.range(h)[None, :], axis=1, batch_dims=1)  # (B, H, W+2s, C)
         images = tf.gather(images, dx[:, None] + tf.range(w)[None, :], axis=2, batch_dims=1)  # (B, H, W, C)
+    if cutout:
+        top = generator.uniform([b], 0, h - cutout + 1, dtype=tf.int32)[:, None]
+        left = generator.uniform([b], 0, w - cutout + 1, dtype=tf.int32)[:, None]
+        rows, cols = tf.range(h)[None, :], tf.range(w)[None, :]
+        in_rows = (rows >= top) & (rows < top + cutout)  # (B, H)
+        in_cols = (cols >= left) & (cols < left + cutout)  # (B, W)
+        square = in_rows[:, :, None, None] & in_cols[:, None, :, None]  # (B, H, W, 1)
+        images = tf.where(square, tf.cast(128, images.dtype), images)
     return images
 
 

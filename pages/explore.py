@@ -55,13 +55,16 @@ with classes_tab:
 
 with augment_tab:
     st.markdown(f"Training can show the network a slightly changed copy of image **#{index}** each time: "
-                "mirrored, or shifted a few pixels (the edge is filled by reflection). More variety, "
-                "less memorising. These come from `training.augment_batch`, the function training uses.")
-    flip_col, shift_col, draw_col = st.columns([1, 2, 1], vertical_alignment="bottom")
+                "mirrored, shifted a few pixels (the edge is filled by reflection), or with a square "
+                "greyed out (cutout). More variety, less memorising. These come from "
+                "`training.augment_batch`, the function training uses.")
+    flip_col, shift_col, cutout_col, draw_col = st.columns([1, 2, 2, 1], vertical_alignment="bottom")
     flip = flip_col.toggle("Mirror left-right", value=True, key="augment_flip")
     shift = shift_col.slider("Shift by up to (pixels)", 0, 4, 2, key="augment_shift")
+    cutout = cutout_col.slider("Cut out a square of (pixels)", 0, 16, 0, key="augment_cutout")
     draw_col.button("New draw", icon=":material/casino:", on_click=view.new_draw)
     if augment_tab.open:
-        copies = data.augmented_copies(image, n=8, flip=flip, shift=shift, seed=view.draw_seed())
+        copies = data.augmented_copies(image, n=8, flip=flip, shift=shift, cutout=cutout,
+                                         seed=view.draw_seed())
         view.show_pixels([image, *copies], zoom=view.THUMB, caption=["original", *(f"copy {i}" for i in range(1, 9))],
                        per_row=9)

@@ -130,3 +130,5 @@ def test_augmentation_tab_shows_the_original_and_eight_copies():
     widget(at, "slider", "augment_shift").set_value(0).run()
     urls = {img.value[0] for img in at.tabs[2].get("image")}
     assert len(urls) == 1  # no augmentation: all nine are the same picture
+    widget(at, "slider", "augment_cutout").set_value(8).run()
+    assert not at.exception and len({img.value[0] for img in at.tabs[2].get("image")}) > 1  # squares greyed out

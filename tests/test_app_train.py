@@ -210,10 +210,11 @@ def test_start_watch_a_second_session_and_stop():
     at.selectbox(key="train_hp_fast_subset").select(500).run()
     at.selectbox(key="train_hp_fast_test_subset").select(1000).run()
     at.number_input(key="train_hp_fast_epochs").set_value(2).run()
+    at.slider(key="train_hp_fast_cutout").set_value(6).run()
     start_button(at).click().run()
     assert not at.exception
     job = jobs.current()
-    assert job is not None and job.config.subset == 500 and job.config.epochs == 2
+    assert job is not None and job.config.subset == 500 and job.config.epochs == 2 and job.config.cutout == 6
     assert job.config.preset == "fast"
     assert "Training now" in texts(at, "markdown")
 

@@ -1,4 +1,5 @@
 """The command line as a user meets it: real processes, real files."""
+import json
 import os
 import subprocess
 import sys
@@ -21,7 +22,8 @@ def trained(tmp_path_factory):
     """One tiny run trained through the CLI, shared by the tests that need a model."""
     folder = tmp_path_factory.mktemp("cli_runs")
     env = {"CIFAR_DEMO_RUNS": str(folder)}
-    done = cli("train", "--preset", "two_block", "--epochs", "1", "--subset", "400", "--test-subset", "300", env=env)
+    done = cli("train", "--preset", "two_block", "--epochs", "1", "--subset", "400", "--test-subset", "300",
+               "--cutout", "4", env=env)
     assert done.returncode == 0, done.stderr
     return folder, env, done
 
@@ -32,6 +34,7 @@ def test_train_prints_progress_and_writes_a_complete_run(trained):
     assert done.stdout.startswith("finished: run ") and "test accuracy" in done.stdout
     (run,) = folder.iterdir()
     assert {"config.json", "history.json", "model.keras", "evaluation.json", "status.json"} <= {p.name for p in run.iterdir()}
+    assert json.loads((run / "config.json").read_text())["cutout"] == 4  # options reach the run's config
     listing = cli("runs", env=env)
     assert run.name in listing.stdout and "finished" in listing.stdout
 

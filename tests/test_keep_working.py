@@ -93,7 +93,7 @@ def test_cli_resume_of_a_finished_run_is_one_line_and_exit_2(capsys):
 # --- the runs table ------------------------------------------------------------------------------------------
 
 def test_table_has_one_row_per_run_with_its_settings_and_scores():
-    config = tiny(flip=True, shift=2, subset=None)
+    config = tiny(flip=True, shift=2, cutout=8, subset=None)
     done = runs.create(config.to_dict())
     for epoch, val in ((1, 0.31), (2, 0.42), (3, 0.40)):
         done.append_epoch({"epoch": epoch, "loss": 1.0, "accuracy": 0.5, "val_accuracy": val})
@@ -107,7 +107,7 @@ def test_table_has_one_row_per_run_with_its_settings_and_scores():
     assert row["architecture"].startswith("conv") and "dense10" in row["architecture"]
     assert (row["epochs"], row["epochs_done"], row["batch_size"], row["optimizer"]) == (3, 3, 32, "adam")
     assert row["learning_rate"] == config.learning_rate
-    assert (row["augmentation"], row["subset"]) == ("flip, shift 2", 50_000)
+    assert (row["augmentation"], row["subset"]) == ("flip, shift 2, cutout 8", 50_000)
     assert (row["best_val_accuracy"], row["final_val_accuracy"]) == (0.42, 0.40)
     assert row["test_accuracy"] is None and row["train_seconds"] == 12.5
     assert rows[broken.id]["status"] == "unreadable" and "not valid JSON" in rows[broken.id]["error"]

@@ -110,6 +110,14 @@ def test_shift_cuts_windows_of_the_reflect_padded_image():
     assert len(set(found)) > 1
 
 
+def test_cutout_preview_greys_a_square_of_the_chosen_size():
+    image = random_images(1, seed=3)[0]
+    copies = data.augmented_copies(image, n=4, flip=False, shift=0, cutout=6, seed=2)
+    for copy in copies:
+        changed = np.any(copy != image, axis=-1)
+        assert np.all(copy[changed] == 128) and 0 < changed.sum() <= 36
+
+
 def test_same_seed_same_draw_new_seed_new_draw():
     image = random_images(1, seed=6)[0]
     first = data.augmented_copies(image, flip=True, shift=4, seed=11)

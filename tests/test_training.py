@@ -30,6 +30,7 @@ def test_a_fresh_fast_model_starts_its_blocks_as_identities_and_whitened():
 @pytest.mark.parametrize("bad, message", [
     ({"epochs": 0}, "epochs"), ({"learning_rate": -1}, "learning rate"), ({"optimizer": "rmsprop"}, "optimizer"),
     ({"validation_split": 1.0}, "validation split"), ({"subset": 3}, "at least 10"), ({"shift": 20}, "shift"),
+    ({"cutout": 17}, "cutout"), ({"cutout": -1}, "cutout"),
 ])
 def test_bad_configs_are_refused_with_reasons(bad, message):
     with pytest.raises(ValueError, match=message):
@@ -63,6 +64,23 @@ def test_augment_batch_flips_and_shifts_like_numpy():
         crops = [padded[dy:dy + 32, dx:dx + 32] for dy in range(5) for dx in range(5)]
         assert any(np.array_equal(out, c) for c in crops)
     assert not np.array_equal(shifted, images)
+
+
+def test_cutout_greys_one_whole_square_inside_each_image():
+    import tensorflow as tf
+    images = np.zeros((32, 32, 32, 3), np.uint8)  # black, so the grey square stands out exactly
+    out = training.augment_batch(tf.random.Generator.from_seed(3), tf.constant(images), flip=False, shift=0,
+                                 cutout=8).numpy()
+    corners = set()
+    for img in out:
+        rows, cols = np.nonzero(img[..., 0])
+        assert len(rows) == 64 and np.all(img[rows, cols] == 128)  # one 8x8 square, every channel grey
+        top, left = rows.min(), cols.min()
+        assert (rows.max() - top, cols.max() - left) == (7, 7)
+        corners.add((top, left))
+    assert len(corners) > 10  # each image has its own square
+    same = training.augment_batch(tf.random.Generator.from_seed(3), tf.constant(images), flip=False, shift=0)
+    assert not same.numpy().any()  # cutout=0 leaves the images alone
 
 
 def test_split_is_seeded_disjoint_and_sized(cifar):

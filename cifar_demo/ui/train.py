@@ -137,6 +137,7 @@ def widget_values(config: dict) -> tuple[dict, list[str]]:
     clamp("warmup_epochs", 0.0, 50.0, "warm-up epochs")
     clamp("validation_split", 0.0, 0.5, "validation split")
     clamp("shift", 0, 8, "shift", int)
+    clamp("cutout", 0, 16, "cutout", int)
     clamp("label_smoothing", 0.0, 0.5, "label smoothing")
     clamp("weight_decay", 0.0, 0.1, "weight decay")
     clamp("seed", 0, 2**31 - 1, "seed", int)
@@ -276,6 +277,7 @@ def training_settings(base: str) -> dict:
         validation = st.slider("Validation split", 0.0, 0.5, d.validation_split, 0.05, **opts("validation_split"))
         flip = st.checkbox("Flip images left-right", d.flip, **opts("flip"))
         shift = st.slider("Shift images by up to (pixels)", 0, 8, d.shift, **opts("shift"))
+        cutout = st.slider("Cut out a square of (pixels a side)", 0, 16, d.cutout, **opts("cutout"))
         smoothing = st.slider("Label smoothing", 0.0, 0.5, d.label_smoothing, 0.05, **opts("label_smoothing"))
         ahead = st.checkbox("Lookahead", d.lookahead, **opts("lookahead"))
         decay = st.number_input("Weight decay", 0.0, 0.1, d.weight_decay, 1e-4, format="%g", **opts("weight_decay"))
@@ -293,6 +295,7 @@ def training_settings(base: str) -> dict:
     return {"epochs": int(epochs), "batch_size": batch_size, "optimizer": optimizer,
             "learning_rate": float(learning_rate), "schedule": schedule, "warmup_epochs": float(warmup),
             "weight_decay": float(decay), "label_smoothing": float(smoothing), "lookahead": ahead, "flip": flip, "shift": int(shift),
+            "cutout": int(cutout),
             "validation_split": float(validation), "subset": subset, "test_subset": test_subset,
             "tta_flip": tta, "tta_shift": tta_shift, "seed": int(seed)}
 
