@@ -182,7 +182,8 @@ def per_class_metrics(rows: Sequence[Mapping]) -> go.Figure:
     """Grouped bars of precision, recall and F1 per class.
 
     rows: as from ``Evaluation.report()``; the macro-average row is drawn as a
-    dotted line of the macro F1 rather than a bar.
+    dotted line of the macro F1 rather than a bar, named in the legend (a label
+    on the line itself would sit on the tallest bars).
     """
     classes = [r for r in rows if r["class"] in CLASS_NAMES]
     names = [r["class"] for r in classes]
@@ -192,8 +193,10 @@ def per_class_metrics(rows: Sequence[Mapping]) -> go.Figure:
                                                        ("f1", "F1")))])
     for r in rows:
         if r["class"] not in CLASS_NAMES:
-            fig.add_hline(y=float(r["f1"]), line=dict(dash="dot", color="gray"),
-                          annotation_text=f"{r['class']} F1 {float(r['f1']):.1%}")
+            dotted = dict(dash="dot", color="gray")
+            fig.add_hline(y=float(r["f1"]), line=dotted)
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=dotted, hoverinfo="skip",
+                                     name=f"{r['class']} F1 {float(r['f1']):.1%}"))
     fig.update_xaxes(title="Class")
     fig.update_yaxes(title="Score", range=[0, 1], tickformat=PERCENT)
     return _styled(fig, barmode="group")

@@ -122,7 +122,7 @@ def test_a_finished_run_shows_its_scores_confusion_and_cell_images(cifar):
     # per-class report: the table holds scikit-learn's numbers
     table = at.dataframe[0].value
     assert list(table["class"])[:10] == list(CLASS_NAMES)
-    np.testing.assert_allclose(table["recall"].to_numpy(), [r["recall"] for r in ev.report()])
+    np.testing.assert_allclose(table["recall"].to_numpy(), [100 * r["recall"] for r in ev.report()])  # in %
 
     # the config is there in full
     assert at.json[0].value and json.loads(at.json[0].value)["preset"] == "two_block"

@@ -40,8 +40,10 @@ def test_the_table_shows_every_run_and_ticked_rows_overlay_their_curves(cifar):
     table = at.dataframe[0].value
     assert list(table["id"]) == [newer.id, older.id]
     assert list(table["epochs_done"]) == [2, 3] and list(table["status"]) == ["finished", "finished"]
-    assert table["test_accuracy"][0] == pytest.approx(ev.accuracy)
-    assert table["best_val_accuracy"][1] == pytest.approx(0.30)
+    assert table["test_accuracy"][0] == pytest.approx(100 * ev.accuracy)  # percentages, shown with 2 decimals
+    assert table["best_val_accuracy"][1] == pytest.approx(30)
+    columns = json.loads(at.dataframe[0].proto.columns)
+    assert {columns[k]["type_config"]["format"] for k in ("test_accuracy", "best_val_accuracy")} == {"%.2f%%"}
     assert "Tick one or more rows" in texts(at, "info")
 
     at.session_state["runs_table"] = {"selection": {"rows": [0, 1]}}

@@ -146,6 +146,20 @@ def _training_line(job: jobs.Job) -> None:
 def error_box(message: str) -> None:
     st.error(message, icon=":material/error:")
 
+
+def percent_column(label: str):
+    """A table column of percentages, all with two decimals; fill it through ``in_percent``.
+
+    Streamlit's own "percent" format drops trailing zeros, so 90.9% stood above 90.94% in one column.
+    """
+    return st.column_config.NumberColumn(label, format="%.2f%%")
+
+
+def in_percent(rows: list[dict], keys) -> list[dict]:
+    """Copies of table rows with the shares (0..1) under ``keys`` as percentages, for ``percent_column``."""
+    return [{**row, **{k: None if row[k] is None else 100 * row[k] for k in keys if k in row}} for row in rows]
+
+
 def duration(seconds: float | None) -> str:
     if seconds is None:
         return "–"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from .. import charts, data, jobs, runs
-from . import _load_data, error_box, load_data
+from . import _load_data, error_box, in_percent, load_data, percent_column
 from .train import load_config
 
 RUNS_TABLE, RUNS_PICK, RUNS_CONFIRM = "runs_table", "runs_pick", "runs_confirm_delete"
@@ -14,16 +14,16 @@ RUNS_SEEN = "runs_seen"          # the ids of the table's rows at the last rerun
 GO_TRAIN = "runs_go_train"       # set by Resume and Train again: the next run switches to the Train page
 IMPORT_VERSION = "runs_import_version"  # a fresh uploader after each import, so that a file is imported once
 RESUMABLE = (runs.STOPPED, runs.INTERRUPTED, runs.FAILED)
-PERCENT = {"format": "percent"}
+PERCENTAGES = ("best_val_accuracy", "final_val_accuracy", "test_accuracy")
 COLUMNS = {
     "id": st.column_config.TextColumn("Run", pinned=True),
     "status": "Status", "preset": "Preset",
     "architecture": st.column_config.TextColumn("Architecture", width="medium"),
     "epochs_done": st.column_config.NumberColumn("Epochs done"),
     "epochs": st.column_config.NumberColumn("of"),
-    "best_val_accuracy": st.column_config.NumberColumn("Best validation", **PERCENT),
-    "final_val_accuracy": st.column_config.NumberColumn("Final validation", **PERCENT),
-    "test_accuracy": st.column_config.NumberColumn("Test accuracy", **PERCENT),
+    "best_val_accuracy": percent_column("Best validation"),
+    "final_val_accuracy": percent_column("Final validation"),
+    "test_accuracy": percent_column("Test accuracy"),
     "train_seconds": st.column_config.NumberColumn("Train seconds", format="%.0f"),
     "batch_size": st.column_config.NumberColumn("Batch"), "optimizer": "Optimizer",
     "learning_rate": st.column_config.NumberColumn("Learning rate", format="%g"),
@@ -57,7 +57,7 @@ def runs_table(all_runs: list[runs.Run]) -> list[runs.Run]:
         # so tick the same runs again wherever their rows are now
         ss[RUNS_TABLE] = {"selection": {"rows": [ids.index(i) for i in ss.get(RUNS_TICKED, []) if i in ids]}}
     ss[RUNS_SEEN] = ids
-    event = st.dataframe(runs.table(all_runs), key=RUNS_TABLE, on_select=_follow_selection,
+    event = st.dataframe(in_percent(runs.table(all_runs), PERCENTAGES), key=RUNS_TABLE, on_select=_follow_selection,
                          selection_mode="multi-row", hide_index=True, column_order=list(COLUMNS),
                          column_config=COLUMNS, placeholder="–")
     ticked = [all_runs[i] for i in event.selection.rows if i < len(all_runs)]

@@ -7,7 +7,7 @@ import time
 import streamlit as st
 
 from .. import charts, data, evaluation, models, runs
-from . import DEFAULT_MODEL, duration, error_box, load_data
+from . import DEFAULT_MODEL, duration, error_box, in_percent, load_data, percent_column
 from .inside import cell_gradcam
 
 RESULTS_RUN = "results_run"
@@ -142,10 +142,9 @@ def class_report(ev: evaluation.Evaluation) -> None:
     """Precision, recall and F1 per class, as a table and as bars."""
     rows = ev.report()
     table, bars = st.columns(2, gap="medium")
-    table.dataframe(rows, hide_index=True, height=35 * (len(rows) + 1) + 3, column_config={
-        "class": "Class", "support": "Images",
-        **{key: st.column_config.NumberColumn(label, format="percent")
-           for key, label in (("precision", "Precision"), ("recall", "Recall"), ("f1", "F1"))}})
+    scores = {"precision": "Precision", "recall": "Recall", "f1": "F1"}
+    table.dataframe(in_percent(rows, scores), hide_index=True, height=35 * (len(rows) + 1) + 3, column_config={
+        "class": "Class", "support": "Images", **{key: percent_column(label) for key, label in scores.items()}})
     bars.plotly_chart(charts.per_class_metrics(rows), key="results_per_class")
     st.caption("Precision: of the images predicted as the class, the share that are. Recall: of the images of "
                "the class, the share found. F1: their harmonic mean.")
@@ -162,13 +161,13 @@ def compare_curves(chosen: list[runs.Run]) -> None:
     st.plotly_chart(charts.epoch_curves(histories, metric=metric), key="results_curves")
     st.caption("Dashed: on the training images; solid: on the validation hold-out (runs without one have none).")
     if len(chosen) > 1:
-        percent = {"format": "percent"}
-        st.dataframe([run.summary() for run in chosen], hide_index=True, placeholder="–",
+        st.dataframe(in_percent([run.summary() for run in chosen], ("best_val_accuracy", "test_accuracy")),
+                     hide_index=True, placeholder="–",
                      column_order=("id", "status", "preset", "epochs", "best_val_accuracy", "test_accuracy",
                                    "train_seconds"),
                      column_config={"id": "Run", "status": "Status", "preset": "Preset", "epochs": "Epochs",
-                                    "best_val_accuracy": st.column_config.NumberColumn("Best validation", **percent),
-                                    "test_accuracy": st.column_config.NumberColumn("Test accuracy", **percent),
+                                    "best_val_accuracy": percent_column("Best validation"),
+                                    "test_accuracy": percent_column("Test accuracy"),
                                     "train_seconds": st.column_config.NumberColumn("Train seconds", format="%.0f")})
 
 
