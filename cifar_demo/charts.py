@@ -115,13 +115,17 @@ def epoch_points(rows: Sequence[Mapping[str, float]], key: str) -> list[tuple[in
 
 
 def epoch_curves(histories: Mapping[str, Sequence[Mapping[str, float]]], *,
-                 metric: str = "accuracy") -> go.Figure:
+                 metric: str = "accuracy", tests: Mapping[str, float | None] | None = None) -> go.Figure:
     """One metric per epoch for one or more runs: train dashed, validation solid, one colour per run.
 
     histories: {run label: [{"epoch": 1, "loss": .., "accuracy": .., "val_loss": .., ...}, ...]}.
     Epochs lacking a value are skipped, and a run without ``val_<metric>`` draws train only.
+    tests: {run label: test accuracy}; with the accuracy metric each is a star at the run's last
+    epoch, so the gap between what the net scores on its training images and on new ones shows;
+    a lone star also carries its figure (several would print over each other at the same epoch).
     """
     fig = go.Figure()
+    tested = {label: test for label, test in (tests or {}).items() if test is not None and label in histories}
     for i, (label, rows) in enumerate(histories.items()):
         for key, kind, dash in ((metric, "train", "dash"), (f"val_{metric}", "validation", "solid")):
             points = epoch_points(rows, key)
@@ -132,6 +136,13 @@ def epoch_curves(histories: Mapping[str, Sequence[Mapping[str, float]]], *,
             fig.add_trace(go.Scatter(x=list(epochs), y=list(values), name=f"{label} {kind}",
                                      mode="lines+markers", legendgroup=label,
                                      line=dict(color=_color(i), dash=dash)))
+        test, last = tested.get(label), epoch_points(rows, metric)
+        if metric == "accuracy" and test is not None and last:
+            fig.add_trace(go.Scatter(x=[last[-1][0]], y=[test], name=f"{label} test", legendgroup=label,
+                                     mode="markers+text" if len(tested) == 1 else "markers",
+                                     text=[f"test {test:.1%}"], textposition="bottom left",
+                                     marker=dict(color=_color(i), symbol="star", size=13),
+                                     hovertemplate="test accuracy %{y:.2%}<extra></extra>"))
     fig.update_xaxes(title="Epoch", tick0=1, dtick=1 if _max_epochs(histories) <= 20 else None)
     axis = dict(title=metric.replace("_", " ").capitalize())
     if "accuracy" in metric:

@@ -108,6 +108,20 @@ def test_epoch_curves_loss_single_epoch_and_missing_val():
     assert len(charts.epoch_curves({}).data) == 0
 
 
+def test_epoch_curves_star_the_test_accuracy_at_the_last_epoch():
+    fig = charts.epoch_curves({"a": history(3, val=False), "b": history(2), "untested": history(2)},
+                              tests={"a": 0.25, "b": 0.125, "untested": None})
+    assert [t.name for t in fig.data] == ["a train", "a test", "b train", "b validation", "b test", "untested train",
+                                          "untested validation"]
+    star = fig.data[1]
+    assert (list(star.x), list(star.y), star.marker.symbol) == ([3], [0.25], "star")
+    assert star.marker.color == fig.data[0].line.color and star.mode == "markers"  # two stars: no printed figures
+    alone = charts.epoch_curves({"a": history(3)}, tests={"a": 0.25}).data[-1]
+    assert alone.mode == "markers+text" and alone.text == ("test 25.0%",)
+    loss = charts.epoch_curves({"a": history(3)}, metric="loss", tests={"a": 0.25})
+    assert [t.name for t in loss.data] == ["a train", "a validation"]  # an accuracy is no loss
+
+
 def test_epoch_curves_skips_epochs_without_a_value():
     rows = history(3)
     del rows[1]["val_accuracy"]

@@ -85,8 +85,10 @@ def overlay_curves(chosen: list[runs.Run]) -> None:
     if not any(histories.values()):
         st.info("None of these runs has a finished epoch to draw.", icon=":material/info:")
         return
-    st.plotly_chart(charts.epoch_curves(histories, metric=metric), key="runs_curves")
-    st.caption("Dashed: on the training images; solid: on the validation hold-out.")
+    tests = {run.id: run.summary()["test_accuracy"] for run in chosen}
+    st.plotly_chart(charts.epoch_curves(histories, metric=metric, tests=tests), key="runs_curves")
+    st.caption("Dashed: on the training images; solid: on the validation hold-out; star: on the test images, "
+               "after training.")
 
 
 def pick_run(all_runs: list[runs.Run]) -> runs.Run:

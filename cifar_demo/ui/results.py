@@ -158,8 +158,10 @@ def compare_curves(chosen: list[runs.Run]) -> None:
     if not any(histories.values()):
         st.info("No finished epoch to draw yet.", icon=":material/info:")
         return
-    st.plotly_chart(charts.epoch_curves(histories, metric=metric), key="results_curves")
-    st.caption("Dashed: on the training images; solid: on the validation hold-out (runs without one have none).")
+    tests = {run.id: run.summary()["test_accuracy"] for run in chosen}
+    st.plotly_chart(charts.epoch_curves(histories, metric=metric, tests=tests), key="results_curves")
+    st.caption("Dashed: on the training images; solid: on the validation hold-out (runs without one have none); "
+               "star: on the test images, after training.")
     if len(chosen) > 1:
         st.dataframe(in_percent([run.summary() for run in chosen], ("best_val_accuracy", "test_accuracy")),
                      hide_index=True, placeholder="–",
