@@ -157,7 +157,7 @@ def test_query_param_picks_the_run_and_compare_overlays_curves(cifar):
     at.multiselect(key="results_compare").select(newer.id).run()
     assert not at.exception
     names = [trace["name"] for trace in figure(at, "results_curves")["data"]]
-    assert names == [f"{older.id} train", f"{older.id} validation", f"{newer.id} train", f"{newer.id} validation"]
+    assert names == [f"{run} {kind}" for run in (older.id, newer.id) for kind in ("train", "validation", "test")]
     assert list(at.dataframe[-1].value["id"]) == [older.id, newer.id]
 
 

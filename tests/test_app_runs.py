@@ -51,7 +51,7 @@ def test_the_table_shows_every_run_and_ticked_rows_overlay_their_curves(cifar):
     assert not at.exception
     chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("runs_curves"))
     names = [trace["name"] for trace in json.loads(chart.proto.spec)["data"]]
-    assert names == [f"{newer.id} train", f"{newer.id} validation", f"{older.id} train", f"{older.id} validation"]
+    assert names == [f"{run} {kind}" for run in (newer.id, older.id) for kind in ("train", "validation", "test")]
 
 
 def test_delete_asks_first_then_removes_the_run(cifar):
