@@ -108,18 +108,21 @@ class Run:
         except FileNotFoundError:
             return None
 
+    def test_accuracy(self) -> float | None:
+        """The accuracy on the test images from evaluation.json; None before the run is tested."""
+        return self._read("evaluation.json", {}).get("summary", {}).get("accuracy")
+
     def summary(self) -> dict:
         """What a runs table shows: one flat dict."""
         history, config, record = self.history(), self.config, self.status_record()
         vals = [row["val_accuracy"] for row in history if "val_accuracy" in row]
-        evaluation = self._read("evaluation.json", {})
         return {
             "id": self.id, "status": self.status, "preset": config.get("preset", "?"),
             "epochs": "–" if record.get("status") == IMPORTED else f"{len(history)}/{config.get('epochs', '?')}",
             "epochs_done": len(history),
             "best_val_accuracy": max(vals) if vals else None,
             "final_val_accuracy": vals[-1] if vals else None,
-            "test_accuracy": evaluation.get("summary", {}).get("accuracy"),
+            "test_accuracy": self.test_accuracy(),
             "train_seconds": record.get("train_seconds"),
             "created": record.get("created"), "error": record.get("error"),
         }

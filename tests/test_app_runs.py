@@ -54,6 +54,21 @@ def test_the_table_shows_every_run_and_ticked_rows_overlay_their_curves(cifar):
     assert names == [f"{run} {kind}" for run in (newer.id, older.id) for kind in ("train", "validation", "test")]
 
 
+def test_ticking_a_run_with_an_unreadable_file_draws_the_others_and_names_it(cifar):
+    good, _ = make_run(cifar, seed=1)
+    bad, _ = make_run(cifar, seed=2)
+    (bad.path / "evaluation.json").write_text("{")  # its history is fine; its test results are not
+    at = open_page("pages/runs.py")
+    at.session_state["runs_table"] = {"selection": {"rows": [0, 1]}}
+    at.run()
+    assert not at.exception
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("runs_curves"))
+    names = [trace["name"] for trace in json.loads(chart.proto.spec)["data"]]
+    assert names == [f"{good.id} {kind}" for kind in ("train", "validation", "test")]
+    assert f"{bad.id}" in texts(at, "error") and "not valid JSON" in texts(at, "error")
+    assert (bad.path / "history.json").is_file()  # nothing is lost
+
+
 def test_delete_asks_first_then_removes_the_run(cifar):
     keep, _ = make_run(cifar, seed=1)
     gone, _ = make_run(cifar, seed=2)

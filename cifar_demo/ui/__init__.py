@@ -147,6 +147,20 @@ def error_box(message: str) -> None:
     st.error(message, icon=":material/error:")
 
 
+def curves_of(chosen: list[runs.Run]) -> tuple[dict, dict]:
+    """Each run's epoch history and test accuracy by run id, for ``charts.epoch_curves``.
+
+    A run whose files cannot be read is left out and named in an error box; the others are still drawn.
+    """
+    histories, tests = {}, {}
+    for run in chosen:
+        try:
+            histories[run.id], tests[run.id] = run.history(), run.test_accuracy()
+        except runs.RunError as exc:
+            error_box(f"**Run {run.id} is left out of the curves.** {exc}")
+    return histories, tests
+
+
 def percent_column(label: str):
     """A table column of percentages, all with two decimals; fill it through ``in_percent``.
 

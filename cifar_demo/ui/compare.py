@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from .. import charts, data, jobs, runs
-from . import _load_data, error_box, in_percent, load_data, percent_column
+from . import _load_data, curves_of, error_box, in_percent, load_data, percent_column
 from .train import load_config
 
 RUNS_TABLE, RUNS_PICK, RUNS_CONFIRM = "runs_table", "runs_pick", "runs_confirm_delete"
@@ -79,13 +79,12 @@ def overlay_curves(chosen: list[runs.Run]) -> None:
     if not chosen:
         st.info("Tick one or more rows to overlay their training curves here.", icon=":material/info:")
         return
-    histories = {run.id: run.history() for run in chosen}
+    histories, tests = curves_of(chosen)
     metric = st.segmented_control("Metric", ["accuracy", "loss"], default="accuracy", required=True,
                                   key="runs_metric")
     if not any(histories.values()):
         st.info("None of these runs has a finished epoch to draw.", icon=":material/info:")
         return
-    tests = {run.id: run.summary()["test_accuracy"] for run in chosen}
     st.plotly_chart(charts.epoch_curves(histories, metric=metric, tests=tests), key="runs_curves")
     st.caption("Dashed: on the training images; solid: on the validation hold-out; star: on the test images, "
                "after training.")

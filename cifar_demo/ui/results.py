@@ -7,7 +7,7 @@ import time
 import streamlit as st
 
 from .. import charts, data, evaluation, models, runs
-from . import DEFAULT_MODEL, duration, error_box, in_percent, load_data, percent_column
+from . import DEFAULT_MODEL, curves_of, duration, error_box, in_percent, load_data, percent_column
 from .inside import cell_gradcam
 
 RESULTS_RUN = "results_run"
@@ -154,11 +154,10 @@ def compare_curves(chosen: list[runs.Run]) -> None:
     """Epoch curves of one or more runs overlaid, train dashed and validation solid."""
     metric = st.segmented_control("Metric", ["accuracy", "loss"], default="accuracy", required=True,
                                   key="results_metric")
-    histories = {run.id: run.history() for run in chosen}
+    histories, tests = curves_of(chosen)
     if not any(histories.values()):
         st.info("No finished epoch to draw yet.", icon=":material/info:")
         return
-    tests = {run.id: run.summary()["test_accuracy"] for run in chosen}
     st.plotly_chart(charts.epoch_curves(histories, metric=metric, tests=tests), key="results_curves")
     st.caption("Dashed: on the training images; solid: on the validation hold-out (runs without one have none); "
                "star: on the test images, after training.")
