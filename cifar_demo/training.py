@@ -21,6 +21,7 @@ NUM_CLASSES = len(CLASS_NAMES)
 OPTIMIZERS = ("adam", "adamw", "sgd", "nesterov")
 SCHEDULES = ("constant", "cosine", "warmup_linear", "step")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16")
+MAX_SHIFT, MAX_CUTOUT = 8, 16  # pixels: the widest translation and the largest cut-out square a config may ask for
 
 Listener = Callable[[dict], None]
 
@@ -72,10 +73,10 @@ class TrainConfig:
             problems.append("label smoothing must be in [0, 1)")
         if self.subset is not None and self.subset < 10:
             problems.append("the training subset needs at least 10 images")
-        if self.shift < 0 or self.shift > 8:
-            problems.append("shift is 0 to 8 pixels")
-        if not 0 <= self.cutout <= 16:
-            problems.append("cutout is 0 to 16 pixels")
+        if not 0 <= self.shift <= MAX_SHIFT:
+            problems.append(f"shift is 0 to {MAX_SHIFT} pixels")
+        if not 0 <= self.cutout <= MAX_CUTOUT:
+            problems.append(f"cutout is 0 to {MAX_CUTOUT} pixels")
         if problems:
             raise ValueError("; ".join(problems))
 

@@ -4,6 +4,7 @@ import streamlit as st
 from cifar_demo import charts, data, ui
 
 ui.page_guard()
+from cifar_demo.training import MAX_CUTOUT  # noqa: E402
 from cifar_demo.ui import explore as view  # noqa: E402  (after the guard: the heavier imports)
 cifar = ui.load_data()
 st.title("Explore the data")
@@ -61,7 +62,7 @@ with augment_tab:
     flip_col, shift_col, cutout_col, draw_col = st.columns([1, 2, 2, 1], vertical_alignment="bottom")
     flip = flip_col.toggle("Mirror left-right", value=True, key="augment_flip")
     shift = shift_col.slider("Shift by up to (pixels)", 0, 4, 2, key="augment_shift")
-    cutout = cutout_col.slider("Cut out a square of (pixels)", 0, 16, 0, key="augment_cutout")
+    cutout = cutout_col.slider("Cut out a square of (pixels)", 0, MAX_CUTOUT, 0, key="augment_cutout")
     draw_col.button("New draw", icon=":material/casino:", on_click=view.new_draw)
     if augment_tab.open:
         copies = data.augmented_copies(image, n=8, flip=flip, shift=shift, cutout=cutout,
