@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from browser import CHROMIUM, CHROMIUM_ARGS, Server, settle  # noqa: E402
+from browser import CHROMIUM, CHROMIUM_ARGS, Server, settle
 
 EPOCHS, IMAGES = 3, 10_000
 

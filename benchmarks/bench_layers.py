@@ -15,11 +15,11 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from keras import layers  # noqa: E402
+import keras
+import tensorflow as tf
+from keras import layers
 
-from cifar_demo.layers import FusedBatchNorm  # noqa: E402
+from cifar_demo.layers import FusedBatchNorm
 
 
 def millis(make_layer, shape: tuple, batch: int, repeats: int, input_grad: bool = True) -> float:
@@ -49,10 +49,12 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=20)
     args = p.parse_args()
     rows = [
-        ("conv 3x3, 31x31, 24->32 (block 1)", lambda: layers.Conv2D(32, 3, padding="same", use_bias=False), (31, 31, 24)),
+        ("conv 3x3, 31x31, 24->32 (block 1)",
+         lambda: layers.Conv2D(32, 3, padding="same", use_bias=False), (31, 31, 24)),
         ("  same, no input gradient (first trained layer)",
          lambda: layers.Conv2D(32, 3, padding="same", use_bias=False), (31, 31, 24), False),
-        ("conv 3x3, 15x15, 32->96 (block 2)", lambda: layers.Conv2D(96, 3, padding="same", use_bias=False), (15, 15, 32)),
+        ("conv 3x3, 15x15, 32->96 (block 2)",
+         lambda: layers.Conv2D(96, 3, padding="same", use_bias=False), (15, 15, 32)),
         ("conv 3x3, 7x7, 96->192 (block 3)", lambda: layers.Conv2D(192, 3, padding="same", use_bias=False), (7, 7, 96)),
         ("batch norm, Keras, 15x15x32", lambda: layers.BatchNormalization(), (15, 15, 32)),
         ("batch norm, fused, 15x15x32", lambda: FusedBatchNorm(), (15, 15, 32)),

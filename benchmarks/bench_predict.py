@@ -15,8 +15,8 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from cifar_demo import data, inference  # noqa: E402
-from cifar_demo.cli import resolve_model  # noqa: E402
+from cifar_demo import data, inference
+from cifar_demo.cli import resolve_model
 
 
 def photo_bytes() -> bytes:

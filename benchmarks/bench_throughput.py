@@ -17,14 +17,14 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from cifar_demo import data, models, training  # noqa: E402
+from cifar_demo import data, recipes, settings, training
 
 WARMUP = 5
 
 
 def images_per_second(key: str, precision: str, dataset, steps: int) -> float:
     import keras
-    config = training.TrainConfig.for_preset(key, precision=precision)
+    config = settings.TrainConfig.for_preset(key, precision=precision)
     parts = training.split(dataset, config)
     model = training.build_model(config, parts.x_train)
     ds = training.make_dataset(parts.x_train, parts.y_train, config, training=True).take(WARMUP + steps)
@@ -37,17 +37,17 @@ def images_per_second(key: str, precision: str, dataset, steps: int) -> float:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--presets", nargs="+", default=list(models.PRESETS))
+    p.add_argument("--presets", nargs="+", default=list(recipes.PRESETS))
     p.add_argument("--precisions", nargs="+", default=["float32", "mixed_bfloat16"])
     p.add_argument("--steps", type=int, default=40)
     args = p.parse_args()
     dataset = data.load()
-    print(f"CPU: {os.cpu_count()} cores; bfloat16 hardware: {training.cpu_has_bf16()}; "
-          f"auto precision: {training.resolve_precision('auto')}")
+    print(f"CPU: {os.cpu_count()} cores; bfloat16 hardware: {settings.cpu_has_bf16()}; "
+          f"auto precision: {settings.resolve_precision('auto')}")
     print(f"{'preset':<16}{'batch':>6}" + "".join(f"{p:>16}" for p in args.precisions) + "   (images/s)")
     for key in args.presets:
         rates = [images_per_second(key, precision, dataset, args.steps) for precision in args.precisions]
-        batch = training.TrainConfig.for_preset(key).batch_size
+        batch = settings.TrainConfig.for_preset(key).batch_size
         extra = f"   bf16/fp32 {rates[1] / rates[0]:.2f}x" if len(rates) == 2 else ""
         print(f"{key:<16}{batch:>6}" + "".join(f"{r:>16.0f}" for r in rates) + extra, flush=True)
 

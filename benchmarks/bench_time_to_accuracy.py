@@ -37,7 +37,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from cifar_demo import data, evaluation, jobs, runs, training  # noqa: E402
+from cifar_demo import data, evaluation, jobs, runs, settings
 
 TARGETS = (0.70, 0.75, 0.85)
 
@@ -87,7 +87,7 @@ def measure(key: str, dataset, max_epochs: int | None, readings: int, turns: Tur
     seconds of its training (0: not by time); seconds of training to each target."""
     import keras
     overrides = {"epochs": max_epochs} if max_epochs else {}
-    config = training.TrainConfig.for_preset(key, **overrides)
+    config = settings.TrainConfig.for_preset(key, **overrides)
     rows, spent = [], {"stopped": 0.0, "due": every}
 
     class Test(keras.callbacks.Callback):
@@ -137,7 +137,7 @@ def measure(key: str, dataset, max_epochs: int | None, readings: int, turns: Tur
     reached = {f"{t:.0%}": next((r["train_seconds"] for r in rows if r["test_accuracy"] >= t), None)
                for t in TARGETS}
     return {"preset": key, "epochs": config.epochs, "batch_size": config.batch_size,
-            "precision": training.resolve_precision(config.precision), "readings": rows, "seconds_to": reached,
+            "precision": settings.resolve_precision(config.precision), "readings": rows, "seconds_to": reached,
             "best": max(r["test_accuracy"] for r in rows), "final": rows[-1]["test_accuracy"],
             "train_seconds": rows[-1]["train_seconds"]}
 
@@ -155,7 +155,7 @@ def main() -> None:
     args = p.parse_args()
     caps = {k: int(v) for k, v in (item.split("=") for item in args.max_epochs)}
     dataset = data.load()
-    print(f"CPU: {os.cpu_count()} cores; bfloat16 hardware: {training.cpu_has_bf16()}")
+    print(f"CPU: {os.cpu_count()} cores; bfloat16 hardware: {settings.cpu_has_bf16()}")
     turns = Turns(args.presets, args.turn)
     results = dict.fromkeys(args.presets)
 

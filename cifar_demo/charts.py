@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-from cifar_demo.data import CLASS_NAMES
+from .data import CLASS_NAMES
 
 TEMPLATE = "plotly_white"
 MARGIN = dict(l=10, r=10, t=40, b=10)
@@ -27,7 +27,8 @@ def _styled(fig: go.Figure, *, title: str | None = None, **layout) -> go.Figure:
     return fig
 
 
-def _color(i: int) -> str:
+def color(i: int) -> str:
+    """The i-th colour of the shared palette (runs, splits, metrics), cycled."""
     return COLORS[i % len(COLORS)]
 
 
@@ -52,7 +53,7 @@ def class_counts(counts_by_split: Mapping[str, Sequence[int]], *, title: str | N
     counts_by_split: {split name: int array of shape (10,)}, e.g. {"train": ..., "test": ...}.
     """
     fig = go.Figure([go.Bar(name=split, x=list(CLASS_NAMES), y=np.asarray(counts).tolist(),
-                            marker_color=_color(i))
+                            marker_color=color(i))
                      for i, (split, counts) in enumerate(counts_by_split.items())])
     fig.update_xaxes(title="Class")
     fig.update_yaxes(title="Images")
@@ -95,13 +96,13 @@ def batch_curves(steps: Sequence[int], loss: Sequence[float], accuracy: Sequence
     x, series = batch_series(steps, loss, accuracy, smooth=smooth, max_points=max_points)
     x = x.tolist()
     for col, (name, (raw, average)) in enumerate(series.items(), start=1):
-        color = _color(col - 1)
+        shade = color(col - 1)
         fig.add_trace(go.Scatter(x=x, y=raw.tolist(), name=f"{name} (per batch)", mode="lines",
-                                 line=dict(color=color, width=1), opacity=0.3 if average is not None else 1.0),
+                                 line=dict(color=shade, width=1), opacity=0.3 if average is not None else 1.0),
                       row=1, col=col)
         if average is not None:
             fig.add_trace(go.Scatter(x=x, y=average.tolist(), name=f"{name} ({smooth}-batch average)",
-                                     mode="lines", line=dict(color=color, width=2)),
+                                     mode="lines", line=dict(color=shade, width=2)),
                           row=1, col=col)
     fig.update_xaxes(title="Batch")
     fig.update_yaxes(title="Loss", rangemode="tozero", row=1, col=1)
@@ -135,13 +136,13 @@ def epoch_curves(histories: Mapping[str, Sequence[Mapping[str, float]]], *,
             # markers make a one-epoch run visible, and show where each epoch ended
             fig.add_trace(go.Scatter(x=list(epochs), y=list(values), name=f"{label} {kind}",
                                      mode="lines+markers", legendgroup=label,
-                                     line=dict(color=_color(i), dash=dash)))
+                                     line=dict(color=color(i), dash=dash)))
         test, last = tested.get(label), epoch_points(rows, metric)
         if metric == "accuracy" and test is not None and last:
             fig.add_trace(go.Scatter(x=[last[-1][0]], y=[test], name=f"{label} test", legendgroup=label,
                                      mode="markers+text" if len(tested) == 1 else "markers",
                                      text=[f"test {test:.1%}"], textposition="bottom left",
-                                     marker=dict(color=_color(i), symbol="star", size=13),
+                                     marker=dict(color=color(i), symbol="star", size=13),
                                      hovertemplate="test accuracy %{y:.2%}<extra></extra>"))
     fig.update_xaxes(title="Epoch", tick0=1, dtick=1 if _max_epochs(histories) <= 20 else None)
     axis = dict(title=metric.replace("_", " ").capitalize())
@@ -181,7 +182,7 @@ def top_k_bars(pairs: Sequence[tuple[str, float]]) -> go.Figure:
     ranked = sorted(pairs, key=lambda p: p[1])  # a category axis draws its first entry at the bottom
     names = [name for name, _ in ranked]
     probs = [float(p) for _, p in ranked]
-    fig = go.Figure(go.Bar(x=probs, y=names, orientation="h", marker_color=_color(0),
+    fig = go.Figure(go.Bar(x=probs, y=names, orientation="h", marker_color=color(0),
                            text=[f"{p:.1%}" for p in probs], textposition="auto",
                            hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
     fig.update_xaxes(title="Probability", range=[0, 1], tickformat=PERCENT)
@@ -199,7 +200,7 @@ def per_class_metrics(rows: Sequence[Mapping]) -> go.Figure:
     classes = [r for r in rows if r["class"] in CLASS_NAMES]
     names = [r["class"] for r in classes]
     fig = go.Figure([go.Bar(name=label, x=names, y=[float(r[key]) for r in classes],
-                            marker_color=_color(i))
+                            marker_color=color(i))
                      for i, (key, label) in enumerate((("precision", "Precision"), ("recall", "Recall"),
                                                        ("f1", "F1")))])
     for r in rows:

@@ -9,18 +9,20 @@ import contextlib
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the terminal
+from . import data, recipes, runs
+from .inference import ImageError
+from .progress import watch
+from .settings import SETTINGS, TrainConfig
+from .spec import SpecError
 
-from . import data, models, runs  # noqa: E402  (after the environment is set)
-from .inference import ImageError  # noqa: E402
-
-USER_ERRORS = (data.DataError, runs.RunError, ImageError, models.SpecError, ValueError, OSError)  # StrategyError is a ValueError
+# distribute.StrategyError is a ValueError too
+USER_ERRORS = (data.DataError, runs.RunError, ImageError, SpecError, ValueError, OSError)
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: no start-up chatter
     args = _parser().parse_args(argv)
     try:
         return args.func(args) or 0
@@ -33,25 +35,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .training import OPTIMIZERS, PRECISIONS, SCHEDULES
     p = argparse.ArgumentParser(prog="python -m cifar_demo", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(required=True, metavar="COMMAND")
 
     t = sub.add_parser("train", help="train a preset and save the run under the runs folder")
-    t.add_argument("--preset", default=models.DEFAULT_PRESET, choices=list(models.PRESETS))
-    t.add_argument("--epochs", type=int)
-    t.add_argument("--batch-size", type=int)
-    t.add_argument("--optimizer", choices=OPTIMIZERS)
-    t.add_argument("--lr", "--learning-rate", dest="learning_rate", type=float)
-    t.add_argument("--schedule", choices=SCHEDULES)
-    t.add_argument("--subset", type=int, help="train on this many of the 50,000 training images")
-    t.add_argument("--test-subset", type=int, help="evaluate on the first N test images")
-    t.add_argument("--validation-split", type=float)
-    t.add_argument("--seed", type=int)
-    t.add_argument("--precision", choices=PRECISIONS)
-    t.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None)
-    t.add_argument("--shift", type=int)
-    t.add_argument("--cutout", type=int, help="grey out a random square of this side in each training image")
+    t.add_argument("--preset", default=recipes.DEFAULT_PRESET, choices=list(recipes.PRESETS))
+    for name, setting in SETTINGS.items():
+        _setting_option(t, name, setting)
     _distribution_options(t)
     t.set_defaults(func=cmd_train)
 
@@ -84,6 +74,31 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _setting_option(p: argparse.ArgumentParser, name: str, setting) -> None:
+    """One flag for one training setting, from its row of the settings table; unset, the preset's value holds."""
+    flags = setting.flags or (f"--{name.replace('_', '-')}",)
+    help = setting.help.rstrip(".") + (f" ({setting.unit})" if setting.unit else "")
+    if setting.low is not None and setting.high is not None:
+        help += f"; {setting.low:g} to {setting.high:g}"
+    elif setting.low is not None:
+        help += f"; {'above' if setting.low_open else 'at least'} {setting.low:g}"
+    if setting.optional:
+        help += "; 0 or 'all': all of them"
+    common = {"dest": name, "default": None, "help": help}
+    if setting.kind is bool:
+        p.add_argument(*flags, action=argparse.BooleanOptionalAction, **common)
+    elif setting.options and not setting.suggested:
+        p.add_argument(*flags, choices=setting.options, **common)
+    else:
+        kind = _count if setting.optional else setting.kind
+        p.add_argument(*flags, type=kind, metavar=name.upper(), **common)
+
+
+def _count(text: str) -> int | None:
+    """A number of images, where 0 or 'all' mean all of them (None)."""
+    return None if text in ("0", "all") else int(text)
+
+
 def _distribution_options(p: argparse.ArgumentParser) -> None:
     from .distribute import KINDS
     p.add_argument("--strategy", choices=KINDS, default="auto",
@@ -105,23 +120,21 @@ def _placement(args):
 
 def cmd_train(args) -> int:
     from . import jobs
-    from .training import TrainConfig
-    options = ("epochs", "batch_size", "optimizer", "learning_rate", "schedule", "subset", "test_subset",
-               "validation_split", "seed", "precision", "flip", "shift", "cutout")
-    overrides = {k: getattr(args, k) for k in options if getattr(args, k) is not None}
+    overrides = {k: getattr(args, k) for k in SETTINGS if getattr(args, k) is not None}
     config = TrainConfig.for_preset(args.preset, **overrides)
     place = _placement(args)
     dataset = data.load()
     # every worker of a cluster trains; only the chief keeps the run, the others train into a scratch folder
     with contextlib.nullcontext(None) if place.chief else tempfile.TemporaryDirectory(prefix="cifar-demo-") as base:
         job = jobs.start(config, data=dataset, strategy=place.strategy, base=base)
-        print(f"training {models.preset(args.preset).title} into {job.run.path} on {place.describe()}",
+        print(f"training {recipes.preset(args.preset).title} into {job.run.path} on {place.describe()}",
               file=sys.stderr)
-        return _watch(job)
+        return watch(job)
 
 
 def cmd_export(args) -> int:
-    copy = runs.export(runs.open_run(args.run), args.dest)
+    from . import transfer
+    copy = transfer.export(runs.open_run(args.run), args.dest)
     size = sum(f.stat().st_size for f in copy.path.rglob("*") if f.is_file())
     print(f"exported {args.run} to {copy.path} ({size / 1e6:.1f} MB)")
     return 0
@@ -135,62 +148,7 @@ def cmd_resume(args) -> int:
     job = jobs.resume(run, data=data.load(), strategy=place.strategy)
     done = len(run.history())
     print(f"resuming {run.id} at epoch {done + 1} of {job.config.epochs}", file=sys.stderr)
-    return _watch(job, epochs_shown=done)
-
-
-def _watch(job, epochs_shown: int = 0) -> int:
-    """A progress bar until the job ends (Ctrl-C stops it, keeping the model); 1 if it failed."""
-    bar = ProgressBar(sys.stderr, epochs_shown)
-    try:
-        while job.active:
-            bar.show(job.snapshot())
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        print("\nstopping after this batch (the model trained so far is kept)…", file=sys.stderr)
-        job.stop()
-        job.join()
-    snap = job.join()
-    bar.show(snap, final=True)
-    if snap.status == runs.FAILED:
-        print(f"error: training failed: {snap.error}", file=sys.stderr)
-        return 1
-    acc = f"{snap.test_accuracy:.2%}" if snap.test_accuracy is not None else "n/a"
-    print(f"{snap.status}: run {job.run.id}, {len(snap.history)} epochs, test accuracy {acc}")
-    return 0
-
-
-class ProgressBar:
-    """One updating line on a terminal; one line per finished epoch elsewhere."""
-
-    def __init__(self, stream, epochs_shown: int = 0):
-        self.stream, self.tty, self.epochs_shown = stream, stream.isatty(), epochs_shown
-
-    def show(self, snap, final: bool = False) -> None:
-        for row in snap.history[self.epochs_shown:]:
-            val = f", val accuracy {row['val_accuracy']:.2%}" if "val_accuracy" in row else ""
-            self._line(f"epoch {row['epoch']}/{snap.epochs}: loss {row['loss']:.3f}, "
-                       f"accuracy {row['accuracy']:.2%}{val}", newline=True)
-        self.epochs_shown = max(self.epochs_shown, len(snap.history))
-        if self.tty and not final and snap.steps_per_epoch:
-            width = 24
-            filled = int(width * snap.batch / snap.steps_per_epoch)
-            last = snap.batches[-1] if snap.batches else {"loss": float("nan"), "accuracy": float("nan")}
-            eta = f"ETA {_clock(snap.eta_seconds)}" if snap.eta_seconds is not None else ""
-            self._line(f"epoch {snap.epoch}/{snap.epochs} [{'#' * filled}{'.' * (width - filled)}] "
-                       f"{snap.batch}/{snap.steps_per_epoch} loss {last['loss']:.3f} "
-                       f"acc {last['accuracy']:.2%} {snap.images_per_second:.0f} img/s {eta}")
-
-    def _line(self, text: str, newline: bool = False) -> None:
-        if self.tty:
-            self.stream.write("\r\033[K" + text + ("\n" if newline else ""))
-        elif newline:
-            self.stream.write(text + "\n")
-        self.stream.flush()
-
-
-def _clock(seconds: float) -> str:
-    m, s = divmod(int(seconds), 60)
-    return f"{m}:{s:02d}"
+    return watch(job, epochs_shown=done)
 
 
 # --- evaluate / predict ------------------------------------------------------------------------------------
@@ -275,13 +233,16 @@ def cmd_runs(args) -> int:
     print(f"{'run':<36}{'status':<13}{'epochs':>8}{'best val':>10}{'test acc':>10}")
     for run in found:
         s = run.summary()
-        pct = lambda v: f"{v:.2%}" if v is not None else "-"  # noqa: E731
-        print(f"{s['id']:<36}{s['status']:<13}{s['epochs']:>8}{pct(s['best_val_accuracy']):>10}"
-              f"{pct(s['test_accuracy']):>10}")
+        print(f"{s['id']:<36}{s['status']:<13}{s['epochs']:>8}{_percent(s['best_val_accuracy']):>10}"
+              f"{_percent(s['test_accuracy']):>10}")
     return 0
 
 
+def _percent(share: float | None) -> str:
+    return f"{share:.2%}" if share is not None else "-"
+
+
 def cmd_presets(args) -> int:
-    for key, p in models.PRESETS.items():
+    for key, p in recipes.PRESETS.items():
         print(f"{key:<16}{p.title}: {p.about}")
     return 0

@@ -1,4 +1,4 @@
-"""Find, load and cache CIFAR-10; class names; the one normalisation function.
+"""Find, load and cache CIFAR-10; class names and image shape; the one normalisation function.
 
 The data set is looked for, in this order, at the path in ``CIFAR10_PATH`` (the
 official ``cifar-10-python.tar.gz`` or its unpacked ``cifar-10-batches-py/``
@@ -22,6 +22,7 @@ import numpy as np
 
 CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer",
                "dog", "frog", "horse", "ship", "truck")
+NUM_CLASSES = len(CLASS_NAMES)
 IMAGE_SHAPE = (32, 32, 3)
 FOLDER = "cifar-10-batches-py"
 ARCHIVE = "cifar-10-python.tar.gz"
@@ -69,6 +70,20 @@ def normalize(images):
         return images.astype(np.float32) / np.float32(255.0)
     import tensorflow as tf
     return tf.cast(images, tf.float32) / 255.0
+
+
+def as_batch(images) -> tuple[np.ndarray, bool]:
+    """(images as a batch of shape (N, 32, 32, 3), whether one image of shape (32, 32, 3) was given).
+
+    Raises ValueError, naming the shape, for anything else.
+    """
+    images = np.asarray(images)
+    single = images.shape == IMAGE_SHAPE
+    if single:
+        images = images[np.newaxis]
+    if images.ndim != 4 or images.shape[1:] != IMAGE_SHAPE:
+        raise ValueError(f"images must have shape (N, 32, 32, 3) or (32, 32, 3), not {images.shape}")
+    return images, single
 
 
 # --- the restricted unpickler -------------------------------------------------
@@ -268,60 +283,6 @@ def mean_images(images: np.ndarray, labels: np.ndarray) -> np.ndarray:
         if len(members):
             out[c] = np.asarray(images[members], dtype=np.float64).mean(axis=0)
     return np.round(out).astype(np.uint8)
-
-
-# --- looking at the images (the Explore page) ---------------------------------------------------
-
-def upscale(images: np.ndarray, factor: int) -> np.ndarray:
-    """Enlarge by repeating each pixel ``factor`` times each way: crisp blocks, never a blur.
-
-    images: array of shape (H, W, C) or (N, H, W, C); the result has H and W times ``factor``.
-    """
-    if factor < 1:
-        raise ValueError(f"factor must be at least 1, not {factor}")
-    return np.asarray(images).repeat(factor, axis=-3).repeat(factor, axis=-2)
-
-
-def page_count(n: int, per_page: int) -> int:
-    """Pages needed for n items, per_page to a page; no items still make one (empty) page."""
-    if per_page < 1:
-        raise ValueError(f"per_page must be at least 1, not {per_page}")
-    return max(1, -(-n // per_page))
-
-
-def page_of(items: np.ndarray, page: int, per_page: int) -> tuple[np.ndarray, int]:
-    """(the items on page ``page``, the page's number), pages counting from 1.
-
-    A page past either end is clamped to the nearest one that exists.
-    """
-    page = min(max(int(page), 1), page_count(len(items), per_page))
-    return items[(page - 1) * per_page:page * per_page], page
-
-
-def describe_pixels(image: np.ndarray) -> list[dict]:
-    """One image as numbers, as stored and as the model gets it (after ``normalize``): one dict each."""
-    return [{"stage": stage, "shape": str(tuple(x.shape)), "dtype": str(x.dtype),
-             "min": x.min().item(), "max": x.max().item(), "mean": float(x.mean())}
-            for stage, x in (("stored (uint8)", np.asarray(image)), ("normalize(x)", normalize(np.asarray(image))))]
-
-
-def pixel_row(image: np.ndarray, row: int) -> list[dict]:
-    """Row ``row`` of an RGB image of shape (H, W, 3), one dict per pixel: {"x", "red", "green", "blue"}."""
-    return [{"x": x, "red": int(r), "green": int(g), "blue": int(b)}
-            for x, (r, g, b) in enumerate(np.asarray(image)[row])]
-
-
-def augmented_copies(image: np.ndarray, *, n: int = 8, flip: bool, shift: int, seed: int,
-                     cutout: int = 0) -> np.ndarray:
-    """n random augmentations of one image: uint8 array of shape (n, 32, 32, 3).
-
-    Made by ``training.augment_batch``, the very function training applies, so
-    what is shown is what the network is trained on; the same seed gives the same copies.
-    """
-    import tensorflow as tf
-    from .training import augment_batch
-    batch = tf.constant(np.repeat(np.asarray(image)[np.newaxis], n, axis=0))
-    return augment_batch(tf.random.Generator.from_seed(seed), batch, flip=flip, shift=shift, cutout=cutout).numpy()
 
 
 def one_per_class(labels: np.ndarray, *, seed: int = 0) -> np.ndarray:

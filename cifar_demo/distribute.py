@@ -34,7 +34,8 @@ class Placement:
         if self.kind == "default":
             return f"one device ({self.devices[0]})"
         where = ", ".join(self.devices)
-        extra = f"; this worker is {'the chief' if self.chief else 'not the chief'}" if self.kind == "multi_worker" else ""
+        chief = "the chief" if self.chief else "not the chief"
+        extra = f"; this worker is {chief}" if self.kind == "multi_worker" else ""
         return f"{self.kind.replace('_', '-')} strategy, {self.replicas} replicas ({where}){extra}"
 
 

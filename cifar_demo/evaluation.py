@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from cifar_demo.data import CLASS_NAMES
-from cifar_demo.files import write_json, write_npz
+from .data import CLASS_NAMES, NUM_CLASSES
+from .files import write_json, write_npz
+from .inference import predict_proba
+from .recipes import TTA_SHIFT, TTA_SHIFT_WEIGHT
 
-NUM_CLASSES = len(CLASS_NAMES)
 LABELS = list(range(NUM_CLASSES))
 SUMMARY_FILE = "evaluation.json"
 PREDICTIONS_FILE = "predictions.npz"
@@ -141,22 +142,27 @@ def _row(name: str, precision, recall, f1, support) -> dict:
 
 
 def evaluate(model, images: np.ndarray, labels: np.ndarray, *, tta_flip: bool = False,
-             tta_shift: bool = False) -> Evaluation:
+             tta_shift: bool = False, predict=predict_proba) -> Evaluation:
     """Run ``model`` on uint8 images of shape (N, 32, 32, 3) with int labels of shape (N,).
 
     Test-time augmentation: with ``tta_flip`` the probabilities are averaged
     with those of the mirrored images (CIFAR-10 objects look the same
-    mirrored); with ``tta_shift`` the average also takes in copies shifted one
-    pixel up-left and one pixel down-right, weighted half as much as the image
-    itself (airbench's scheme). Each view costs one more pass over the images.
+    mirrored); with ``tta_shift`` the average also takes in copies shifted
+    TTA_SHIFT pixels up-left and down-right, weighted TTA_SHIFT_WEIGHT against
+    the image itself (airbench's scheme; recipes.py). Each view costs one more
+    pass over the images. ``predict(model, images)`` gives the (N, 10)
+    probabilities of one view.
     """
     images = np.asarray(images)
     views = [(images, 1.0)]
     if tta_shift:
-        views += [(shifted(images, -1, -1), 0.5), (shifted(images, 1, 1), 0.5)]
+        views += [(shifted(images, -TTA_SHIFT, -TTA_SHIFT), TTA_SHIFT_WEIGHT),
+                  (shifted(images, TTA_SHIFT, TTA_SHIFT), TTA_SHIFT_WEIGHT)]
     if tta_flip:
         views += [(v[:, :, ::-1], w) for v, w in views]
-    return Evaluation(np.asarray(labels), average_proba(model, views))
+    total = sum(w for _, w in views)
+    proba = sum(predict(model, v) * (w / total) for v, w in views).astype(np.float32)
+    return Evaluation(np.asarray(labels), proba)
 
 
 def tta_label(tta_flip: bool, tta_shift: bool) -> str:
@@ -172,13 +178,6 @@ def shifted(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
     padded = np.pad(images, ((0, 0), (p, p), (p, p), (0, 0)), mode="reflect")
     h, w = images.shape[1:3]
     return padded[:, p - dy:p - dy + h, p - dx:p - dx + w]
-
-
-def average_proba(model, views: list[tuple[np.ndarray, float]]) -> np.ndarray:
-    """The weighted mean of the model's probabilities over views: [(images, weight), ...]."""
-    from cifar_demo.inference import predict_proba  # keeps TensorFlow out of the pure parts
-    total = sum(w for _, w in views)
-    return sum(predict_proba(model, v) * (w / total) for v, w in views).astype(np.float32)
 
 
 def save(evaluation: Evaluation, folder: Path | str) -> None:

@@ -12,11 +12,10 @@ import weakref
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
 
-from .data import CLASS_NAMES, IMAGE_SHAPE, normalize, upscale
-from .models import LAYER_TYPES
-
+from .data import IMAGE_SHAPE, as_batch, normalize
+from .inference import as_probabilities
+from .spec import LAYER_TYPES
 
 NO_CONV = ("This network has no convolution layer, so there are no feature maps to point at places in the "
            "image: Grad-CAM needs one.")
@@ -172,16 +171,6 @@ def _input(model):
     return model.inputs[0] if len(model.inputs) == 1 else model.inputs
 
 
-def _batch(images) -> tuple[np.ndarray, bool]:
-    images = np.asarray(images)
-    single = images.shape == IMAGE_SHAPE
-    if single:
-        images = images[np.newaxis]
-    if images.ndim != 4 or images.shape[1:] != IMAGE_SHAPE:
-        raise ValueError(f"images must have shape (N, 32, 32, 3) or (32, 32, 3), not {images.shape}")
-    return images, single
-
-
 def gradcam(model, images, class_index=None, layer: str | None = None) -> np.ndarray:
     """Grad-CAM heat maps: float32 of shape (32, 32) for one image, (N, 32, 32) for a batch.
 
@@ -196,7 +185,7 @@ def gradcam(model, images, class_index=None, layer: str | None = None) -> np.nda
     layer = layer or last_conv_layer(model)
     if layer is None:
         raise ExplainError(NO_CONV)
-    images, single = _batch(images)
+    images, single = as_batch(images)
     sub_model, dense = _score_model(model, layer)
     x = tf.constant(normalize(images))
     with tf.GradientTape() as tape:
@@ -216,76 +205,6 @@ def gradcam(model, images, class_index=None, layer: str | None = None) -> np.nda
     top = cam.reshape(len(cam), -1).max(axis=1)[:, None, None]
     cam = np.where(top > 0, cam / np.where(top > 0, top, 1), 0).clip(0, 1).astype(np.float32)
     return cam[0] if single else cam
-
-
-# --- drawing (pure NumPy and Pillow) ----------------------------------------------------------------
-
-# Google's polynomial fit of the Turbo colormap: blue (cold) through green and yellow to red (hot)
-_TURBO = np.array([[0.13572138, 4.61539260, -42.66032258, 132.13108234, -152.94239396, 59.28637943],
-                   [0.09140261, 2.19418839, 4.84296658, -14.18503333, 4.27729857, 2.82956604],
-                   [0.10667330, 12.64194608, -60.58204836, 110.36276771, -89.90310912, 27.34824973]])
-
-
-def colormap(values: np.ndarray) -> np.ndarray:
-    """Values in [0, 1] of any shape -> uint8 RGB of that shape plus a last axis of 3: blue, green, yellow, red.
-
-    Turbo without its near-black ends, so that "nothing here" reads as blue rather than as a shadow.
-    """
-    x = 0.1 + 0.8 * np.clip(np.asarray(values, np.float64), 0, 1)[..., None]
-    rgb = sum(_TURBO[:, i] * x ** i for i in range(6))
-    return np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
-
-
-def _resize(values: np.ndarray, size: int) -> np.ndarray:
-    """A float (H, W) map resized bilinearly to (size, size)."""
-    return np.asarray(Image.fromarray(np.asarray(values, np.float32), mode="F")
-                      .resize((size, size), Image.Resampling.BILINEAR))
-
-
-def overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.55, *, size: int = 160) -> np.ndarray:
-    """The heat map laid over the image: uint8 of shape (size, size, 3).
-
-    image: uint8 (32, 32, 3), enlarged by whole pixels so it stays crisp; heat:
-    float (h, w) in [0, 1], resized smoothly, since it is a field and not pixels.
-    The colour covers the image by ``alpha`` where the heat is highest and by a
-    third of that where there is none, so the picture stays readable under the cold parts.
-    """
-    image = np.asarray(image)
-    big = np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.NEAREST), np.float32)
-    heat = np.clip(_resize(heat, size), 0, 1)
-    weight = (alpha * (1 + 2 * heat) / 3)[..., None]
-    return np.round((1 - weight) * big + weight * colormap(heat)).astype(np.uint8)
-
-
-def grid(tiles: np.ndarray, *, columns: int, tile: int, gap: int = 2, background: int = 255) -> np.ndarray:
-    """Tiles (N, h, w) or (N, h, w, 3) in [0, 255] laid out in rows, each enlarged by whole pixels
-    to about ``tile`` px: uint8 (rows * (T + gap) - gap, columns * (T + gap) - gap, 3)."""
-    tiles = np.asarray(tiles)
-    if tiles.ndim == 3:
-        tiles = np.repeat(tiles[..., None], 3, axis=-1)
-    zoom = max(1, round(tile / max(tiles.shape[1:3])))
-    tiles = upscale(tiles, zoom)
-    n, h, w = tiles.shape[:3]
-    columns = max(1, min(columns, n))
-    rows = -(-n // columns)
-    out = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap, 3), background, np.uint8)
-    for i, t in enumerate(tiles):
-        r, c = divmod(i, columns)
-        out[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = t
-    return out
-
-
-def scaled_maps(maps: np.ndarray, count: int) -> np.ndarray:
-    """The first ``count`` channels of (H, W, C) maps as uint8 (count, H, W), each stretched to 0..255.
-
-    A channel that is constant (often all zero after a ReLU) shows as black. Maps of 1x1, a
-    single number each, are stretched together instead, so that they can be told apart.
-    """
-    chosen = np.moveaxis(np.asarray(maps, np.float32)[..., :count], -1, 0)
-    axes = (0, 1, 2) if chosen.shape[1:] == (1, 1) else (1, 2)  # 1x1 maps: one number each, compared across
-    low = chosen.min(axis=axes, keepdims=True)
-    span = chosen.max(axis=axes, keepdims=True) - low
-    return np.round(np.where(span > 0, (chosen - low) / np.where(span > 0, span, 1), 0) * 255).astype(np.uint8)
 
 
 # --- filters and feature maps ----------------------------------------------------------------------
@@ -325,7 +244,7 @@ def feature_maps(model, image: np.ndarray) -> tuple[list[LayerMaps], np.ndarray]
     class probabilities, float32 (10,)). The list is empty for a network without
     image-shaped layers.
     """
-    images, _ = _batch(image)
+    images, _ = as_batch(image)
     if len(images) != 1:
         raise ValueError("feature_maps takes one image")
     sub_model, shown = _maps_model(model)
@@ -334,16 +253,4 @@ def feature_maps(model, image: np.ndarray) -> tuple[list[LayerMaps], np.ndarray]
         outputs = [outputs]
     *maps, scores = [np.asarray(o, np.float32)[0] for o in outputs]
     layers = [LayerMaps(layer.name, _kind(layer), m.shape, _purpose(layer), m) for layer, m in zip(shown, maps)]
-    return layers, probabilities(scores)
-
-
-def probabilities(scores: np.ndarray) -> np.ndarray:
-    """A model's output for one image as probabilities: as is when it already is, else softmaxed."""
-    scores = np.asarray(scores, np.float32)
-    if scores.shape != (len(CLASS_NAMES),):
-        raise ExplainError(f"the model outputs shape {scores.shape}, not ({len(CLASS_NAMES)},): "
-                           "it is not a CIFAR-10 classifier")
-    if np.all(scores >= 0) and abs(float(scores.sum()) - 1) < 1e-3:
-        return scores
-    shifted = np.exp(scores - scores.max())
-    return (shifted / shifted.sum()).astype(np.float32)
+    return layers, as_probabilities(scores[np.newaxis])[0]

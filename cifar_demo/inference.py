@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from cifar_demo import runs
-from cifar_demo.data import CLASS_NAMES, IMAGE_SHAPE, normalize
+from .data import CLASS_NAMES, IMAGE_SHAPE, NUM_CLASSES, as_batch, normalize
 
 FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF")  # "JPEG" also opens phones' multi-picture JPEGs
 FORMAT_NAMES = "JPEG, PNG, WebP, BMP, GIF, TIFF"
+EXTENSIONS = ("jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff")  # what an uploader offers to pick
 MAX_PIXELS = 40_000_000  # a 40-megapixel RGB image is 120 MB decoded; larger is a bomb or a mistake
 # Close to the CIFAR-10 mean pixel, so transparent areas and letterbox bars add
 # as little evidence for any class as a colour can; black would read as "night".
@@ -165,27 +165,25 @@ def predict_proba(model, images: np.ndarray, *, batch_size: int = BATCH_SIZE) ->
     (32, 32, 3), treated as a batch of one (the result is then (1, 10)).
     A model that ends in logits rather than a softmax gets a softmax here.
     """
-    images = np.asarray(images)
-    if images.shape == IMAGE_SHAPE:
-        images = images[np.newaxis]
-    if images.ndim != 4 or images.shape[1:] != IMAGE_SHAPE:
-        raise ValueError(f"images must have shape (N, 32, 32, 3) or (32, 32, 3), not {images.shape}")
+    images, _ = as_batch(images)
     outputs = [np.asarray(model.predict_on_batch(normalize(images[start:start + batch_size])))
                for start in range(0, len(images), batch_size)]
-    scores = (np.concatenate(outputs) if outputs else np.zeros((0, len(CLASS_NAMES)))).astype(np.float32)
-    if scores.shape[1:] != (len(CLASS_NAMES),):
+    return as_probabilities(np.concatenate(outputs) if outputs else np.zeros((0, NUM_CLASSES)))
+
+
+def as_probabilities(scores: np.ndarray) -> np.ndarray:
+    """A model's outputs, float array of shape (N, 10), as probabilities: as they are when they already
+    are (each row in [0, 1], summing to 1), else through a softmax (a model that ends in logits).
+
+    Raises ValueError for outputs of any other shape: the model is not a CIFAR-10 classifier.
+    """
+    scores = np.asarray(scores, np.float32)
+    if scores.ndim != 2 or scores.shape[1] != NUM_CLASSES:
         raise ValueError(f"the model outputs shape {scores.shape[1:]} per image, "
-                         f"not ({len(CLASS_NAMES)},): it is not a CIFAR-10 classifier")
-    return scores if _are_probabilities(scores) else _softmax(scores)
-
-
-def _are_probabilities(scores: np.ndarray) -> bool:
-    return bool(np.all(scores >= 0) and np.all(scores <= 1)
-                and np.allclose(scores.sum(axis=1), 1.0, atol=1e-3))
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))  # shift: exp never overflows
+                         f"not ({NUM_CLASSES},): it is not a CIFAR-10 classifier")
+    if np.all(scores >= 0) and np.all(scores <= 1) and np.allclose(scores.sum(axis=1), 1.0, atol=1e-3):
+        return scores
+    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))  # shift: exp never overflows
     return (shifted / shifted.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
@@ -238,27 +236,3 @@ def classify_uploads(model, uploads, *, fit: str = "crop", k: int = 3) -> list[R
         for i, top in zip(good, tops):
             results[i] = replace(results[i], top=tuple(top))
     return results
-
-
-USABLE = (runs.FINISHED, runs.STOPPED, runs.INTERRUPTED, runs.IMPORTED)  # a model that is no longer changing
-
-
-def prediction_models(run_list, default=None) -> tuple[list, int]:
-    """(the runs whose model can predict, the index to preselect).
-
-    The shipped default model comes first and is preselected; then every run in
-    ``run_list`` (newest first) that has a model and is done training, and the
-    newest finished one is preselected. Runs whose files cannot be read are left out.
-    """
-    usable = []
-    for run in run_list:
-        try:
-            status = run.status
-        except runs.RunError:
-            continue
-        if status in USABLE and run.has_model:
-            usable.append((run, status))
-    if default is not None:
-        return [default, *(run for run, _ in usable)], 0
-    finished = [i for i, (_, status) in enumerate(usable) if status == runs.FINISHED]
-    return [run for run, _ in usable], finished[0] if finished else 0

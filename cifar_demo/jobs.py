@@ -13,11 +13,11 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
+from . import data as cifar10
 from . import runs, training
-from .training import TrainConfig
+from .settings import TrainConfig
 
 STARTING, RUNNING, STOPPING = "starting", "running", "stopping"
-DONE = (runs.FINISHED, runs.STOPPED, runs.FAILED)
 MAX_BATCH_POINTS = 5000  # per-batch points kept for the live chart; older ones are thinned
 
 
@@ -44,7 +44,7 @@ class Snapshot:
 
     @property
     def active(self) -> bool:
-        return self.status not in DONE
+        return self.status not in runs.DONE
 
     @property
     def progress(self) -> float:
@@ -159,11 +159,11 @@ def train(config: TrainConfig, run: runs.Run, *, data=None, listener=None, stop_
     ``callbacks`` are more Keras callbacks, called after this function's own
     (a benchmark uses one to test the model as it trains).
     """
-    from . import data as data_module
     import keras
 
+    from .callbacks import Lookahead, Monitor, tensorboard_logger  # Keras loads with the first training
     listener = listener or (lambda event: None)
-    data = data if data is not None else data_module.load()
+    data = data if data is not None else cifar10.load()
     keras.utils.set_random_seed(config.seed)
     parts = training.split(data, config)  # the same seed draws the same split when resuming
     if len(parts.y_train) == 0:
@@ -178,20 +178,20 @@ def train(config: TrainConfig, run: runs.Run, *, data=None, listener=None, stop_
     listener({"event": "status", "status": RUNNING, "steps_per_epoch": steps, "epoch": len(history) + 1,
               "history": list(history)})
     total = steps * config.epochs
-    log_epoch = training.tensorboard_logger(run.path / "tensorboard")
+    log_epoch = tensorboard_logger(run.path / "tensorboard")
 
     def save_epoch(row, model):
         run.save_model(model)
         run.append_epoch(row)
         log_epoch(row)
 
-    monitor = training.monitor(listener, steps_per_epoch=steps, stop_event=stop_event, validation=val_ds,
-                               schedule=lambda step: training.learning_rate_at(step, total, steps, config),
-                               on_epoch=save_epoch)
+    monitor = Monitor(listener, steps_per_epoch=steps, stop_event=stop_event, validation=val_ds,
+                      schedule=lambda step: training.learning_rate_at(step, total, steps, config),
+                      on_epoch=save_epoch)
     earlier = (run.status_record().get("train_seconds") or 0.0) if resume else 0.0
     started = time.time()
     # lookahead first: at the last step it sets the weights that the monitor then saves
-    own = [training.lookahead(total)] * config.lookahead + [monitor]
+    own = [Lookahead(total)] * config.lookahead + [monitor]
     model.fit(train_ds, initial_epoch=len(history), epochs=config.epochs, callbacks=own + list(callbacks),
               verbose=0, shuffle=False)
     return _finish(config, run, model, monitor, parts, stop_event, earlier + time.time() - started,
@@ -213,7 +213,7 @@ def _saved_model(run: runs.Run, config: TrainConfig):
 def _finish(config: TrainConfig, run: runs.Run, model, monitor, parts, stop_event, seconds: float, *,
             distributed: bool = False) -> dict:
     """After fit(): the run's final status, and the test evaluation of whatever model it kept."""
-    from . import evaluation
+    from . import evaluation  # scikit-learn loads when a training ends, not with the app's pages
     epochs_done = len(run.history())
     if monitor.diverged:
         run.set_status(runs.FAILED, error=monitor.diverged, train_seconds=seconds)

@@ -41,3 +41,6 @@ class FusedBatchNorm(keras.layers.BatchNormalization):
         self.moving_variance.assign(self.moving_variance * m
                                     + tf.cast(variance, self.moving_variance.dtype) * (1 - m))
         return tf.cast(outputs, self.compute_dtype)
+
+
+CUSTOM_OBJECTS = {"FusedBatchNorm": FusedBatchNorm}  # what a model file of ours may name besides Keras's own

@@ -15,7 +15,7 @@ from html import escape
 
 import numpy as np
 
-from cifar_demo.charts import _color, batch_series, epoch_points
+from .charts import batch_series, color, epoch_points
 
 INK, GRID = "#2a3f5f", "#ebf0f8"  # plotly_white's text and grid, so both kinds of chart look alike
 FONT = "Helvetica, Arial, sans-serif"
@@ -48,9 +48,9 @@ def batch_curves(steps: Sequence[int], loss: Sequence[float], accuracy: Sequence
     x, series = batch_series(steps, loss, accuracy, smooth=smooth, max_points=max_points)
     panels = []
     for i, (name, (raw, average)) in enumerate(series.items()):
-        lines = [_Line(x, raw, "per batch", _color(i), width=1, opacity=0.3 if average is not None else 1.0)]
+        lines = [_Line(x, raw, "per batch", color(i), width=1, opacity=0.3 if average is not None else 1.0)]
         if average is not None:
-            lines.append(_Line(x, average, f"{smooth}-batch average", _color(i)))
+            lines.append(_Line(x, average, f"{smooth}-batch average", color(i)))
         panels.append(_panel(i * BATCH_WIDTH / 2, BATCH_WIDTH / 2, lines, title=name.capitalize(),
                              xlabel="Batch", percent=name == "accuracy"))
     return _svg(BATCH_WIDTH, panels)
@@ -67,7 +67,7 @@ def epoch_curves(histories: Mapping[str, Sequence[Mapping[str, float]]], *, metr
         for key, kind, dash in ((metric, "train", True), (f"val_{metric}", "validation", False)):
             if points := epoch_points(rows, key):
                 epochs, values = (np.asarray(v, dtype=np.float64) for v in zip(*points))
-                lines.append(_Line(epochs, values, f"{label} {kind}".strip(), _color(i), dash=dash, markers=True))
+                lines.append(_Line(epochs, values, f"{label} {kind}".strip(), color(i), dash=dash, markers=True))
     name = metric.replace("_", " ").capitalize()
     panel = _panel(0, EPOCH_WIDTH, lines, title=f"{name} per epoch", xlabel="Epoch", ylabel=name,
                    percent="accuracy" in metric)

@@ -1,11 +1,12 @@
 """Explore the data: a grid of samples, one image up close and as numbers, the classes, augmentation."""
 import streamlit as st
 
-from cifar_demo import charts, data, ui
+from cifar_demo import charts, data, pictures, ui
 
 ui.page_guard()
-from cifar_demo.training import MAX_CUTOUT  # noqa: E402
-from cifar_demo.ui import explore as view  # noqa: E402  (after the guard: the heavier imports)
+from cifar_demo.ui import explore as view  # after the guard: the heavier imports
+from cifar_demo.ui import widgets
+
 cifar = ui.load_data()
 st.title("Explore the data")
 st.caption("CIFAR-10 is 60,000 photos of 32×32 pixels. This is all a network gets to learn from.")
@@ -16,31 +17,31 @@ with samples:
     split, classes, seed = view.sample_controls()
     images, labels = cifar.split(split)
     order = data.sample_indices(labels, classes=classes or None, seed=seed)
-    pages = data.page_count(len(order), view.PER_PAGE)
-    shown, page = data.page_of(order, st.pagination(pages, key="explore_page", on_change=view.new_page), view.PER_PAGE)
+    pages = pictures.page_count(len(order), view.PER_PAGE)
+    shown, page = pictures.page_of(order, st.pagination(pages, key="explore_page", on_change=view.new_page),
+                                   view.PER_PAGE)
     first = (page - 1) * view.PER_PAGE
     st.caption(f"Page {page:,} of {pages:,}: images {first + 1:,}–{first + len(shown):,} of the {len(order):,} "
                f"{split} images shown, shuffled with seed {seed}. Each image is enlarged 3×, pixel by pixel.")
-    view.show_pixels(images[shown], zoom=view.THUMB,
-                   caption=[f"#{i} {data.CLASS_NAMES[labels[i]]}" for i in shown])
+    widgets.show_pixels(images[shown], zoom=view.THUMB, caption=[f"#{i} {data.CLASS_NAMES[labels[i]]}" for i in shown])
 
     st.subheader("One image up close", divider="gray")
     big, numbers = st.columns([1, 2], gap="large")
     with big:
         index = view.pick_index(len(labels), int(shown[0]) if len(shown) else 0)
         image = images[index]
-        view.show_pixels(image, zoom=view.LARGE,
-                       caption=f"#{index} · {data.CLASS_NAMES[labels[index]]} · {split} split · 256 px for 32")
+        widgets.show_pixels(image, zoom=view.LARGE,
+                            caption=f"#{index} · {data.CLASS_NAMES[labels[index]]} · {split} split · 256 px for 32")
     with numbers:
         st.markdown("To the network an image is only numbers: 32 rows × 32 columns × 3 colours (red, green, "
-                    "blue), stored as whole numbers 0–255. Before training, `data.normalize` divides them "
-                    "by 255 into floats between 0 and 1.")
-        st.dataframe(data.describe_pixels(image), hide_index=True,
+                    "blue), stored as whole numbers 0–255. Before training, every number is divided by 255, "
+                    "so that the network gets values between 0 and 1.")
+        st.dataframe(pictures.describe_pixels(image), hide_index=True,
                      column_config={c: st.column_config.NumberColumn(format="%.4g") for c in ("min", "max", "mean")})
         row = st.slider("Pixel row", 0, image.shape[0] - 1, image.shape[0] // 2,
                         help="Which of the 32 rows of pixels to read as numbers, top to bottom.")
-        view.show_pixels(image[[row] * 3], zoom=view.LARGE, caption=f"Row {row}: 32 pixels, their values below")
-        st.dataframe(data.pixel_row(image, row), hide_index=True, height=250, width=360)
+        widgets.show_pixels(image[[row] * 3], zoom=view.LARGE, caption=f"Row {row}: 32 pixels, their values below")
+        st.dataframe(pictures.pixel_row(image, row), hide_index=True, height=250, width=360)
 
 with classes_tab:
     st.markdown("Every class has the same number of images in each split: the data set is **balanced**, "
@@ -50,22 +51,19 @@ with classes_tab:
     mean_split = st.segmented_control("Mean image of each class, over the split", ["train", "test"],
                                       default="train", required=True, key="explore_mean_split")
     if classes_tab.open:
-        view.show_pixels(view.mean_images(mean_split), zoom=view.THUMB, caption=list(data.CLASS_NAMES), per_row=10)
+        widgets.show_pixels(view.mean_images(mean_split), zoom=view.THUMB, caption=list(data.CLASS_NAMES),
+                            per_row=10)
     st.caption("Averaging thousands of photos blurs every object away; what is left is the typical colour "
                "and layout of a class: blue sky or sea around planes and ships, green around deer and frogs.")
 
 with augment_tab:
     st.markdown(f"Training can show the network a slightly changed copy of image **#{index}** each time: "
                 "mirrored, shifted a few pixels (the edge is filled by reflection), or with a square "
-                "greyed out (cutout). More variety, less memorising. These come from "
-                "`training.augment_batch`, the function training uses.")
-    flip_col, shift_col, cutout_col, draw_col = st.columns([1, 2, 2, 1], vertical_alignment="bottom")
-    flip = flip_col.toggle("Mirror left-right", value=True, key="augment_flip")
-    shift = shift_col.slider("Shift by up to (pixels)", 0, 4, 2, key="augment_shift")
-    cutout = cutout_col.slider("Cut out a square of (pixels)", 0, MAX_CUTOUT, 0, key="augment_cutout")
-    draw_col.button("New draw", icon=":material/casino:", on_click=view.new_draw)
+                "greyed out (cutout). More variety, less memorising. These copies are made by the very code "
+                "that changes the images during training.")
+    amounts = view.augmentation_controls()
     if augment_tab.open:
-        copies = data.augmented_copies(image, n=8, flip=flip, shift=shift, cutout=cutout,
-                                         seed=view.draw_seed())
-        view.show_pixels([image, *copies], zoom=view.THUMB, caption=["original", *(f"copy {i}" for i in range(1, 9))],
-                       per_row=9)
+        from cifar_demo import augment  # only now: it loads TensorFlow
+        copies = augment.augmented_copies(image, n=8, seed=view.draw_seed(), **amounts)
+        widgets.show_pixels([image, *copies], zoom=view.THUMB,
+                            caption=["original", *(f"copy {i}" for i in range(1, 9))], per_row=9)

@@ -1,7 +1,7 @@
 """Home: what the app is, its four steps, where the data came from, which models exist."""
 import streamlit as st
 
-from cifar_demo import data, inference, jobs, runs, ui
+from cifar_demo import data, jobs, runs, ui
 
 STEPS = [
     ("pages/explore.py", "1 · Explore the data", ":material/grid_view:",
@@ -15,7 +15,8 @@ STEPS = [
 ]
 
 ui.page_guard()
-from cifar_demo.ui import explore as view  # noqa: E402  (after the guard: the heavier imports)
+from cifar_demo.ui import widgets  # after the guard: the heavier imports
+
 st.title("How a CNN sees CIFAR-10")
 st.markdown("Train a small convolutional neural network (CNN) to tell apart ten kinds of tiny photos, then "
             "look at what it learned and try it on your own pictures. Everything runs here, in four steps.")
@@ -25,8 +26,8 @@ except data.DataError as exc:
     source, problem = None, str(exc)
 if source is not None:
     cifar = ui.load_data()
-    view.show_pixels(cifar.x_test[data.one_per_class(cifar.y_test, seed=7)], zoom=view.THUMB,
-                   caption=list(data.CLASS_NAMES), per_row=10)
+    widgets.show_pixels(cifar.x_test[data.one_per_class(cifar.y_test, seed=7)], zoom=3,
+                        caption=list(data.CLASS_NAMES), per_row=10)
 
 for column, (page, label, icon, text) in zip(st.columns(len(STEPS)), STEPS):
     with column.container(border=True, height="stretch"):
@@ -47,7 +48,7 @@ with data_col:
 with models_col:
     st.subheader("The models", divider="gray")
     all_runs, default = runs.list_runs(), runs.default_run()
-    usable, _ = inference.prediction_models(all_runs, default)
+    usable = runs.prediction_runs(all_runs, default)
     runs_metric, models_metric, default_metric = st.columns(3)
     runs_metric.metric("Training runs", len(all_runs))
     models_metric.metric("Models to predict with", len(usable))

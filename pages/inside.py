@@ -4,13 +4,15 @@ import streamlit as st
 from cifar_demo import runs, ui
 
 ui.page_guard()
-from cifar_demo.ui import explore, inside as view  # noqa: E402  (after the guard: the heavier imports)
+from cifar_demo.ui import inside as view  # after the guard: the heavier imports
+from cifar_demo.ui import widgets
+
 st.title("Inside the network")
 st.caption("Follow one image through the network: what each layer makes of it, and where it looked to decide.")
 
-run = explore.pick_model()
+run = widgets.pick_model()
 if run is None:
-    explore.no_model_yet()
+    widgets.no_model_yet()
     st.stop()
 try:
     model = ui.load_model(run.model_path)
@@ -27,7 +29,7 @@ if picked is None:
 name, image = picked
 seen, words = st.columns([1, 5], vertical_alignment="center")
 with seen:
-    explore.show_pixels(image, zoom=4)
+    widgets.show_pixels(image, zoom=4)
 words.markdown(f"**{name}**, as the network gets it: 32×32 pixels, 3 colours. Each layer below turns the maps "
                "before it into new ones; the deeper the layer, the smaller its maps and the more of them.")
 try:

@@ -3,26 +3,24 @@ import streamlit as st
 
 from cifar_demo import inference, runs, ui
 
-IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
-FIT_HELP = ("How a photo that is not square becomes the 32×32 square the model takes. **crop**: keep the "
-            "middle square (most like CIFAR-10, where the object fills the frame); **pad**: keep everything, "
-            "with grey bars; **stretch**: squash it.")
-
 ui.page_guard()
-from cifar_demo.ui import explore as view  # noqa: E402  (after the guard: the heavier imports)
+from cifar_demo.ui import predict as view  # after the guard: the heavier imports
+from cifar_demo.ui import widgets
+
 st.title("Predict")
 st.caption("Show the network your own pictures. It sees only 32×32 pixels and knows only the 10 CIFAR-10 classes.")
 
 model_col, fit_col, k_col = st.columns([3, 1.2, 1.2], vertical_alignment="bottom")
 with model_col:
-    run = view.pick_model()
+    run = widgets.pick_model()
 if run is None:
-    view.no_model_yet()
+    widgets.no_model_yet()
     st.stop()
 fit = fit_col.segmented_control("Fit", inference.FITS, default="crop", required=True, key="predict_fit",
-                                help=FIT_HELP)
+                                help=view.FIT_HELP)
 k = k_col.slider("Classes to show", 1, 10, 5, key="predict_k")
-files = st.file_uploader("Images (one or many)", type=IMAGE_TYPES, accept_multiple_files=True, key="predict_files")
+files = st.file_uploader("Images (one or many)", type=list(inference.EXTENSIONS), accept_multiple_files=True,
+                         key="predict_files")
 photo = st.camera_input("Take a photo") if st.toggle("Use the camera", key="predict_camera") else None
 try:  # after the widgets, so that the page can be used while the first model loads
     model = ui.load_model(run.model_path)

@@ -4,8 +4,9 @@ import streamlit as st
 from cifar_demo import runs, ui
 
 ui.page_guard()
-from cifar_demo.ui import results as view  # noqa: E402  (after the guard: the heavier imports)
-from cifar_demo.ui import compare as actions  # noqa: E402
+from cifar_demo.ui import compare as actions
+from cifar_demo.ui import results as view  # after the guard: the heavier imports
+
 st.title("Results")
 
 all_runs, shipped = runs.list_runs(), runs.default_run()

@@ -136,6 +136,7 @@ def test_results_shows_where_it_looked_only_when_asked(trained, monkeypatch):
 
 def test_results_without_convolutions_says_why_there_is_no_map(cifar):
     import keras
+
     from cifar_demo import evaluation
     model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(),
                               keras.layers.Dense(len(CLASS_NAMES), activation="softmax")])

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from cifar_demo import evaluation, runs
 from cifar_demo.data import CLASS_NAMES
-from cifar_demo.training import TrainConfig
+from cifar_demo.settings import TrainConfig
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 N_TEST = 300  # test images of the fabricated runs: the first 300 of the real test set

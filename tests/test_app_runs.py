@@ -5,10 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_app_results import N_TEST, make_run
 
 from cifar_demo import evaluation, runs
 from cifar_demo.data import CLASS_NAMES
-from test_app_results import N_TEST, make_run
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 CAT, DOG = CLASS_NAMES.index("cat"), CLASS_NAMES.index("dog")
@@ -35,7 +35,7 @@ def button(at, label: str):
 def test_the_table_shows_every_run_and_ticked_rows_overlay_their_curves(cifar):
     older, _ = make_run(cifar, seed=1, epochs=(0.2, 0.3, 0.35))
     newer, ev = make_run(cifar, seed=2)
-    at = open_page("pages/runs.py")
+    at = open_page("pages/compare.py")
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table["id"]) == [newer.id, older.id]
@@ -58,7 +58,7 @@ def test_ticking_a_run_with_an_unreadable_file_draws_the_others_and_names_it(cif
     good, _ = make_run(cifar, seed=1)
     bad, _ = make_run(cifar, seed=2)
     (bad.path / "evaluation.json").write_text("{")  # its history is fine; its test results are not
-    at = open_page("pages/runs.py")
+    at = open_page("pages/compare.py")
     at.session_state["runs_table"] = {"selection": {"rows": [0, 1]}}
     at.run()
     assert not at.exception
@@ -72,7 +72,7 @@ def test_ticking_a_run_with_an_unreadable_file_draws_the_others_and_names_it(cif
 def test_delete_asks_first_then_removes_the_run(cifar):
     keep, _ = make_run(cifar, seed=1)
     gone, _ = make_run(cifar, seed=2)
-    at = open_page("pages/runs.py")
+    at = open_page("pages/compare.py")
     assert at.selectbox(key="runs_pick").value == gone.id  # the newest
     button(at, "Delete…").click().run()
     assert "for good?" in texts(at, "warning") and gone.path.is_dir()
@@ -89,7 +89,7 @@ def test_delete_asks_first_then_removes_the_run(cifar):
 
 def test_a_running_run_is_not_deleted_and_the_page_says_why(cifar):
     run, _ = make_run(cifar, status=runs.RUNNING)
-    at = open_page("pages/runs.py")
+    at = open_page("pages/compare.py")
     button(at, "Delete…").click().run()
     button(at, "Delete for good").click().run()
     assert not at.exception
@@ -103,7 +103,7 @@ def test_resume_is_offered_for_a_stopped_run_with_a_model_only(cifar):
     config = json.loads((stopped.path / "config.json").read_text())
     (stopped.path / "config.json").write_text(json.dumps({**config, "epochs": 5}))  # ...of 5
     stopped.model_path.write_bytes(b"model")
-    at = open_page("pages/runs.py")
+    at = open_page("pages/compare.py")
     assert at.selectbox(key="runs_pick").value == stopped.id
     resume = button(at, "Resume training")
     assert not resume.disabled and "from epoch 3 to 5" in resume.help
@@ -116,7 +116,7 @@ def test_train_again_fills_the_train_page_with_the_runs_settings(cifar):
     config = json.loads((run.path / "config.json").read_text())
     config.update(batch_size=64, learning_rate=0.002, flip=True)
     (run.path / "config.json").write_text(json.dumps(config))
-    at = open_page("pages/runs.py")
+    at = open_page("pages/compare.py")
     button(at, "Train again with these settings").click().run()
     assert not at.exception
     assert at.title[0].value == "Train a network"
@@ -132,7 +132,7 @@ def test_train_again_fills_the_train_page_with_the_runs_settings(cifar):
 
 
 def test_no_runs_says_so():
-    at = open_page("pages/runs.py")
+    at = open_page("pages/compare.py")
     assert not at.exception
     assert "No runs yet" in texts(at, "info")
 

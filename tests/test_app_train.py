@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cifar_demo import jobs, models, runs
+from cifar_demo import jobs, models, recipes, runs
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -57,7 +57,7 @@ def test_default_is_the_fast_preset_with_its_summary(idle):
     at = train_page()
     assert not at.exception
     assert at.selectbox(key="train_preset").value == "fast"
-    spec = models.PRESETS["fast"].spec
+    spec = recipes.PRESETS["fast"].spec
     assert layer_names(at) == [f"{i}. {layer['type']}" for i, layer in enumerate(spec, start=1)]
     rows = models.summarize(spec)
     table = at.dataframe[0].value
@@ -68,7 +68,8 @@ def test_default_is_the_fast_preset_with_its_summary(idle):
     # the preset's tutorial settings
     assert at.number_input(key="train_hp_fast_epochs").value == 8
     assert at.selectbox(key="train_hp_fast_optimizer").value == "nesterov"
-    assert at.number_input(key="train_hp_fast_learning_rate").value == pytest.approx(models.PRESETS["fast"].train["learning_rate"])
+    peak = recipes.PRESETS["fast"].train["learning_rate"]
+    assert at.number_input(key="train_hp_fast_learning_rate").value == pytest.approx(peak)
     assert not start_button(at).disabled
 
 
@@ -76,7 +77,7 @@ def test_choosing_a_preset_loads_its_layers_and_settings(idle):
     at = train_page()
     at.selectbox(key="train_preset").select("keras_tutorial").run()
     assert not at.exception
-    assert [n.split(". ")[1] for n in layer_names(at)] == [l["type"] for l in models.PRESETS["keras_tutorial"].spec]
+    assert [n.split(". ")[1] for n in layer_names(at)] == [x["type"] for x in recipes.PRESETS["keras_tutorial"].spec]
     assert at.number_input(key="train_hp_keras_tutorial_epochs").value == 25
     assert at.slider(key="train_hp_keras_tutorial_validation_split").value == pytest.approx(0.2)
     assert "Reported 75% test accuracy" in texts(at, "caption")
@@ -84,7 +85,7 @@ def test_choosing_a_preset_loads_its_layers_and_settings(idle):
 
 def test_removing_the_softmax_is_a_clear_error_and_start_is_disabled(idle):
     at = train_page()
-    n = len(models.PRESETS["fast"].spec)
+    n = len(recipes.PRESETS["fast"].spec)
     button(at, "train_remove_", n - 1).click().run()
     assert not at.exception
     assert len(layer_names(at)) == n - 1

@@ -3,9 +3,9 @@ import re
 import time
 
 import pytest
+from browser import assert_no_exception, nav_labels, photo_jpeg, settle
 
 from cifar_demo import ui
-from browser import photo_jpeg, assert_no_exception, nav_labels, settle
 
 pytestmark = pytest.mark.browser
 PAGES = [title for _, title, _, _ in ui.PAGES]  # the menu app.py registers, in its order
@@ -61,7 +61,8 @@ def test_upload_a_photo_and_a_bad_file_and_see_a_prediction(server, page):
 
 
 def _choose(page, label: str, option: str) -> None:
-    box, wanted = page.get_by_role("combobox", name=label, exact=True), page.get_by_role("option", name=option, exact=True)
+    box = page.get_by_role("combobox", name=label, exact=True)
+    wanted = page.get_by_role("option", name=option, exact=True)
     for _ in range(3):  # a click right after a rerun may only focus the box
         box.click()
         try:

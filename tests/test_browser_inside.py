@@ -1,8 +1,7 @@
 """'Inside the network' and Grad-CAM in the served app, in headless Chromium."""
 
 import pytest
-
-from browser import photo_jpeg, assert_no_exception, nav_labels, settle
+from browser import assert_no_exception, nav_labels, photo_jpeg, settle
 
 pytestmark = pytest.mark.browser
 

@@ -1,6 +1,5 @@
 """The Compare runs page served to headless Chromium: a deep link on a fresh server, the table, an import."""
 import pytest
-
 from browser import assert_no_exception, settle
 
 pytestmark = pytest.mark.browser
@@ -10,7 +9,7 @@ pytestmark = pytest.mark.browser
 def two_runs(tmp_path_factory, cifar):
     """A runs folder holding two small trained models."""
     from cifar_demo import jobs, runs
-    from cifar_demo.training import TrainConfig
+    from cifar_demo.settings import TrainConfig
     folder = tmp_path_factory.mktemp("browser_runs_page")
     made = []
     for seed in (0, 1):
@@ -27,7 +26,7 @@ def server(serve, two_runs):
 
 
 def test_deep_link_to_runs_on_a_fresh_server_shows_both_runs(server, page, two_runs):
-    page.goto(f"{server.url}/runs")
+    page.goto(f"{server.url}/compare")
     settle(page)
     assert_no_exception(page)
     assert page.title().startswith("cifar-demo")  # through app.py, not the legacy pages/ mode
@@ -41,7 +40,7 @@ def test_deep_link_to_runs_on_a_fresh_server_shows_both_runs(server, page, two_r
 
 
 def test_importing_a_file_that_is_no_model_says_so(server, page):
-    page.goto(f"{server.url}/runs")
+    page.goto(f"{server.url}/compare")
     settle(page)
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
         [{"name": "notes.keras", "mimeType": "application/octet-stream", "buffer": b"just some text"}])

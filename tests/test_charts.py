@@ -304,7 +304,7 @@ def test_svg_epoch_curves_train_dashed_validation_solid():
     (panel,) = drawn(svg_charts.epoch_curves({"": history(3)}))
     assert panel["title"] == "Accuracy per epoch" and panel["legend"] == ["train", "validation"]
     train, val = panel["lines"]
-    assert train["dash"] and not val["dash"] and train["color"] == val["color"] == charts._color(0)
+    assert train["dash"] and not val["dash"] and train["color"] == val["color"] == charts.color(0)
     np.testing.assert_allclose(train["x"], [1, 2, 3], atol=0.01)
     np.testing.assert_allclose(train["y"], [0.1, 0.2, 0.3], atol=0.002)
     np.testing.assert_allclose(val["y"], [0.09, 0.18, 0.27], atol=0.002)
@@ -323,5 +323,5 @@ def test_svg_epoch_curves_loss_one_epoch_no_validation_and_no_history():
 def test_svg_epoch_curves_escape_labels_and_colour_each_run():
     (panel,) = drawn(svg_charts.epoch_curves({"<b>&": history(2), "b": history(4)}, metric="loss"))
     assert panel["legend"] == ["<b>& train", "<b>& validation", "b train", "b validation"]
-    assert [line["color"] for line in panel["lines"]] == [charts._color(0)] * 2 + [charts._color(1)] * 2
+    assert [line["color"] for line in panel["lines"]] == [charts.color(0)] * 2 + [charts.color(1)] * 2
     np.testing.assert_allclose(panel["lines"][2]["y"], [2.0, 1.0, 2 / 3, 0.5], atol=0.005)

@@ -33,7 +33,8 @@ def test_train_prints_progress_and_writes_a_complete_run(trained):
     assert "epoch 1/1: loss" in done.stderr
     assert done.stdout.startswith("finished: run ") and "test accuracy" in done.stdout
     (run,) = folder.iterdir()
-    assert {"config.json", "history.json", "model.keras", "evaluation.json", "status.json"} <= {p.name for p in run.iterdir()}
+    written = {p.name for p in run.iterdir()}
+    assert {"config.json", "history.json", "model.keras", "evaluation.json", "status.json"} <= written
     assert json.loads((run / "config.json").read_text())["cutout"] == 4  # options reach the run's config
     listing = cli("runs", env=env)
     assert run.name in listing.stdout and "finished" in listing.stdout
@@ -57,7 +58,7 @@ def test_predict_photos_and_report_bad_files_without_stopping(trained, tmp_path)
     text.write_text("not a picture")
     done = cli("predict", run.name, photo, text, env=env)
     assert done.returncode == 1  # one file failed
-    line = next(l for l in done.stdout.splitlines() if l.startswith(str(photo)))
+    line = next(x for x in done.stdout.splitlines() if x.startswith(str(photo)))
     assert len(line.split(", ")) == 3 and "%" in line  # top-3 classes with probabilities
     assert f"error: {text}" in done.stderr and "Traceback" not in done.stderr
     model_file = run / "model.keras"

@@ -5,9 +5,9 @@ import subprocess
 import sys
 
 import pytest
+from test_cli import ROOT, cli
 
 from cifar_demo import distribute, runs
-from test_cli import ROOT, cli
 
 # no validation hold-out: Keras cannot split a last, odd validation batch among replicas (see the README)
 TINY = ("--preset", "two_block", "--epochs", "1", "--subset", "512", "--test-subset", "200", "--batch-size", "64",
@@ -52,7 +52,7 @@ def test_two_workers_from_tf_config_train_one_run_kept_by_the_chief(tmp_path):
                                       env={**__import__("os").environ, **env},
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE))
     outs = [p.communicate(timeout=600) for p in procs]
-    for p, (out, err) in zip(procs, outs):
+    for p, (_, err) in zip(procs, outs):
         assert p.returncode == 0, err[-2000:]
     assert "multi-worker strategy, 2 replicas" in outs[0][1] and "the chief" in outs[0][1]
     (run,) = runs.list_runs(tmp_path / "worker0")

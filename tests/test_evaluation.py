@@ -170,22 +170,19 @@ def test_load_corrupt_file_names_the_path(ev, tmp_path, damage):
         evaluation.load(tmp_path)
 
 
-def test_evaluate_averages_flipped_predictions(monkeypatch):
-    inference = pytest.importorskip("cifar_demo.inference")
-
+def test_evaluate_averages_flipped_predictions():
     def fake_predict_proba(model, images):
         # class 1 for an image whose left column is bright, class 0 otherwise
         left = images[:, :, 0, 0].mean(axis=1) > 127
         return np.eye(10, dtype=np.float32)[left.astype(int)]
 
-    monkeypatch.setattr(inference, "predict_proba", fake_predict_proba)
     images = np.zeros((2, 32, 32, 3), dtype=np.uint8)
     images[0, :, 0] = 255  # left edge bright: class 1; mirrored: class 0
     labels = np.array([[1], [0]])  # Keras-style (N, 1) labels
-    plain = evaluation.evaluate(None, images, labels)
+    plain = evaluation.evaluate(None, images, labels, predict=fake_predict_proba)
     np.testing.assert_array_equal(plain.y_true, [1, 0])
     assert plain.accuracy == 1.0
-    flipped = evaluation.evaluate(None, images, labels, tta_flip=True)
+    flipped = evaluation.evaluate(None, images, labels, tta_flip=True, predict=fake_predict_proba)
     np.testing.assert_allclose(flipped.proba[0, :2], [0.5, 0.5])
     np.testing.assert_allclose(flipped.proba[1, :2], [1.0, 0.0])
 
@@ -198,16 +195,15 @@ def test_shifted_moves_pixels_and_reflects_at_the_edge():
     np.testing.assert_array_equal(evaluation.shifted(images, -1, -1)[:, :-1, :-1], images[:, 1:, 1:])
 
 
-def test_test_time_shifts_weigh_each_shifted_view_half(monkeypatch):
-    from cifar_demo import inference
-    # class 1 for an image whose pixel (5, 5) is bright, class 0 otherwise
-    monkeypatch.setattr(inference, "predict_proba",
-                        lambda model, images: np.eye(10, dtype=np.float32)[(images[:, 5, 5, 0] > 127).astype(int)])
+def test_test_time_shifts_weigh_each_shifted_view_half():
+    def bright_at_5_5(model, images):  # class 1 for an image whose pixel (5, 5) is bright, class 0 otherwise
+        return np.eye(10, dtype=np.float32)[(images[:, 5, 5, 0] > 127).astype(int)]
+
     images = np.zeros((1, 32, 32, 3), np.uint8)
     images[0, 6, 6] = 255  # only the view shifted up-left has it at (5, 5)
-    ev = evaluation.evaluate(None, images, np.array([0]), tta_shift=True)
+    ev = evaluation.evaluate(None, images, np.array([0]), tta_shift=True, predict=bright_at_5_5)
     np.testing.assert_allclose(ev.proba[0, :2], [0.75, 0.25])  # views weigh 1, 0.5, 0.5
-    both = evaluation.evaluate(None, images, np.array([0]), tta_flip=True, tta_shift=True)
+    both = evaluation.evaluate(None, images, np.array([0]), tta_flip=True, tta_shift=True, predict=bright_at_5_5)
     np.testing.assert_allclose(both.proba[0, :2], [0.875, 0.125])
     assert evaluation.tta_label(True, True) == "averaged over 6 views (flipped and shifted)"
     assert evaluation.tta_label(False, False) == ""

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from cifar_demo import explain, models
+from cifar_demo import explain, models, pictures, recipes
 from cifar_demo.data import CLASS_NAMES
 
 RED, BLUE = 0, 1  # the two classes the hand-built network tells apart
@@ -78,9 +78,9 @@ def test_a_map_with_nothing_for_the_class_stays_zero():
     assert heat.shape == (32, 32) and not heat.any()
 
 
-@pytest.mark.parametrize("key", list(models.PRESETS))
+@pytest.mark.parametrize("key", list(recipes.PRESETS))
 def test_every_preset_explains_maps_and_filters(key):
-    model = models.build(models.PRESETS[key].spec)
+    model = models.build(recipes.PRESETS[key].spec)
     images = np.random.default_rng(1).integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
     layer = explain.last_conv_layer(model)
     assert layer is not None and len(model.get_layer(layer).output.shape) == 4
@@ -98,16 +98,16 @@ def test_every_preset_explains_maps_and_filters(key):
 
 
 def test_the_layer_chosen_is_the_last_conv_output_before_flattening():
-    pick = {key: explain.last_conv_layer(models.build(p.spec)) for key, p in models.PRESETS.items()}
+    pick = {key: explain.last_conv_layer(models.build(p.spec)) for key, p in recipes.PRESETS.items()}
     assert pick["keras_tutorial"] == "L5_conv"       # the 8x8 conv, not the 4x4 pooling after it
     assert pick["fast"] == "L5_block_act2"            # a block's output, after BN and ReLU
     assert pick["all_conv"] == "L7_conv"              # the 1x1 class maps before global pooling
 
 
 def test_a_custom_spec_and_its_layer_rows():
-    spec = [models.conv(8, kernel=5, padding="valid"), {"type": "pool", "size": 2, "kind": "avg"},
-            {"type": "batchnorm"}, {"type": "activation", "fn": "tanh"}, models.conv(16),
-            {"type": "gap"}, models.dense(10, "softmax")]
+    spec = [recipes.conv(8, kernel=5, padding="valid"), {"type": "pool", "size": 2, "kind": "avg"},
+            {"type": "batchnorm"}, {"type": "activation", "fn": "tanh"}, recipes.conv(16),
+            {"type": "gap"}, recipes.dense(10, "softmax")]
     model, rows = models.build_with_summary(spec)
     image = np.full((32, 32, 3), 90, np.uint8)
     assert explain.last_conv_layer(model) == "L5_conv"
@@ -140,17 +140,17 @@ def test_filters_are_the_first_kernel_stretched_per_filter():
 def test_overlay_colormap_and_grids():
     heat = np.zeros((32, 32), np.float32)
     heat[:, 16:] = 1
-    picture = explain.overlay(half_and_half(), heat, size=128)
+    picture = pictures.overlay(half_and_half(), heat, size=128)
     assert picture.shape == (128, 128, 3) and picture.dtype == np.uint8
-    cold, hot = explain.colormap(np.array([0.0, 1.0]))
+    cold, hot = pictures.colormap(np.array([0.0, 1.0]))
     assert cold[2] > cold[0] and hot[0] > hot[2]  # blue for nothing, red for most
     # the right half: blue pixels under the hottest colour, as opaque as alpha; the left: red ones, a third of that
     np.testing.assert_allclose(picture[64, 100], 0.45 * np.array([0, 0, 200]) + 0.55 * hot, atol=1)
     third = 0.55 / 3
     np.testing.assert_allclose(picture[64, 20], (1 - third) * np.array([200, 0, 0]) + third * cold, atol=1)
     maps = np.random.default_rng(2).normal(size=(5, 5, 40)).astype(np.float32)
-    tiles = explain.scaled_maps(maps, 32)
+    tiles = pictures.scaled_maps(maps, 32)
     assert tiles.shape == (32, 5, 5) and tiles.min(axis=(1, 2)).max() == 0 and tiles.max(axis=(1, 2)).min() == 255
-    dots = explain.scaled_maps(np.arange(4, dtype=np.float32).reshape(1, 1, 4), 4)  # 1x1 maps: one scale
+    dots = pictures.scaled_maps(np.arange(4, dtype=np.float32).reshape(1, 1, 4), 4)  # 1x1 maps: one scale
     assert dots.ravel().tolist() == [0, 85, 170, 255]
-    assert explain.grid(tiles, columns=8, tile=40, gap=2).shape == (4 * 42 - 2, 8 * 42 - 2, 3)  # 5 px x 8
+    assert pictures.grid(tiles, columns=8, tile=40, gap=2).shape == (4 * 42 - 2, 8 * 42 - 2, 3)  # 5 px x 8

@@ -13,8 +13,17 @@ from PIL import Image, ImageFile
 
 from cifar_demo import inference
 from cifar_demo.data import CLASS_NAMES, normalize
-from cifar_demo.inference import (BACKGROUND, MAX_PIXELS, ImageError, load_image, predict_proba,
-                                  prepare, to_model_input, to_rgb, top_k)
+from cifar_demo.inference import (
+    BACKGROUND,
+    MAX_PIXELS,
+    ImageError,
+    load_image,
+    predict_proba,
+    prepare,
+    to_model_input,
+    to_rgb,
+    top_k,
+)
 
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
 

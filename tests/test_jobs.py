@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from cifar_demo import jobs, runs
-from cifar_demo.training import TrainConfig
+from cifar_demo.settings import TrainConfig
 
 pytestmark = pytest.mark.slow
 

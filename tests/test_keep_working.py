@@ -6,8 +6,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from cifar_demo import jobs, runs, training
-from cifar_demo.training import TrainConfig
+from cifar_demo import jobs, runs, training, transfer
+from cifar_demo.settings import TrainConfig
 
 
 def tiny(**overrides):
@@ -130,15 +130,14 @@ def _model_bytes(tmp_path, *, inputs=(32, 32, 3), classes=10, lambda_layer=False
 
 
 def test_a_good_model_becomes_a_tested_run(tmp_path, cifar):
-    from cifar_demo import inference
-    run = runs.import_model(_model_bytes(tmp_path), "my net.keras", data=cifar)
+    run = transfer.import_model(_model_bytes(tmp_path), "my net.keras", data=cifar)
     assert run.status == runs.IMPORTED and run.has_model and "imported-my-net" in run.id
     assert run.config["preset"] == "imported" and run.config["source"] == "my net.keras"
     ev = run.evaluation()
-    assert len(ev) == runs.IMPORT_TEST_IMAGES
-    np.testing.assert_array_equal(ev.y_true, cifar.y_test[:runs.IMPORT_TEST_IMAGES])
+    assert len(ev) == transfer.IMPORT_TEST_IMAGES
+    np.testing.assert_array_equal(ev.y_true, cifar.y_test[:transfer.IMPORT_TEST_IMAGES])
     assert runs.table([run])[0]["test_accuracy"] == pytest.approx(ev.accuracy)
-    assert run in inference.prediction_models(runs.list_runs())[0]  # Predict offers it
+    assert run in runs.prediction_runs(runs.list_runs())  # Predict offers it
 
 
 @pytest.mark.parametrize("make, message", [
@@ -149,8 +148,8 @@ def test_a_good_model_becomes_a_tested_run(tmp_path, cifar):
     (lambda tmp: _model_bytes(tmp, lambda_layer=True), "Lambda layer"),
 ])
 def test_a_bad_upload_is_refused_in_words_and_leaves_no_run(tmp_path, cifar, make, message):
-    with pytest.raises(runs.ModelRejected, match=message):
-        runs.import_model(make(tmp_path), "upload.keras", data=cifar)
+    with pytest.raises(transfer.ModelRejected, match=message):
+        transfer.import_model(make(tmp_path), "upload.keras", data=cifar)
     assert runs.list_runs() == []
 
 

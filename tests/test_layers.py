@@ -1,12 +1,10 @@
 """The fused batch norm trains like Keras's own, predicts the same, and survives a save and a safe load."""
+import keras
 import numpy as np
-import pytest
+import tensorflow as tf
 
-keras = pytest.importorskip("keras")
-tf = pytest.importorskip("tensorflow")
-
-from cifar_demo import runs  # noqa: E402
-from cifar_demo.layers import FusedBatchNorm  # noqa: E402
+from cifar_demo import runs
+from cifar_demo.layers import FusedBatchNorm
 
 
 def _pair(**kw):

@@ -1,34 +1,35 @@
 import pytest
 
-from cifar_demo import models
-from cifar_demo.models import POOL, FLAT, SOFTMAX_OUT, SpecError, conv, dense
+from cifar_demo import models, recipes
+from cifar_demo.recipes import FLAT, POOL, SOFTMAX_OUT, conv, dense
+from cifar_demo.spec import SpecError, describe_spec
 
 
-@pytest.mark.parametrize("key", list(models.PRESETS))
+@pytest.mark.parametrize("key", list(recipes.PRESETS))
 def test_every_preset_builds_to_ten_probabilities_and_rows_add_up(key):
     import numpy as np
-    model, rows = models.build_with_summary(models.PRESETS[key].spec)
+    model, rows = models.build_with_summary(recipes.PRESETS[key].spec)
     assert model.output_shape == (None, 10)
-    assert len(rows) == len(models.PRESETS[key].spec)
+    assert len(rows) == len(recipes.PRESETS[key].spec)
     assert sum(r.params for r in rows) == model.count_params()  # Keras is the oracle
     out = model(np.zeros((2, 32, 32, 3), "float32")).numpy()
     assert np.allclose(out.sum(axis=1), 1, atol=1e-5)
 
 
 def test_keras_tutorial_is_the_tutorials_network():
-    spec = models.preset("keras_tutorial").spec
-    assert models.describe_spec(spec) == "conv32-pool-conv64-pool-conv128-pool-flatten-dense128-dropout-dense10"
-    assert all(l["kernel"] == 3 and l["padding"] == "same" and l["activation"] == "relu"
-               for l in spec if l["type"] == "conv")
-    assert models.preset("keras_tutorial").train == {
+    spec = recipes.preset("keras_tutorial").spec
+    assert describe_spec(spec) == "conv32-pool-conv64-pool-conv128-pool-flatten-dense128-dropout-dense10"
+    assert all(layer["kernel"] == 3 and layer["padding"] == "same" and layer["activation"] == "relu"
+               for layer in spec if layer["type"] == "conv")
+    assert recipes.preset("keras_tutorial").train == {
         "epochs": 25, "batch_size": 64, "optimizer": "adam", "learning_rate": 1e-3, "validation_split": 0.2}
-    assert [l["rate"] for l in spec if l["type"] == "dropout"] == [0.5]
+    assert [layer["rate"] for layer in spec if layer["type"] == "dropout"] == [0.5]
 
 
 def test_tutorial_shapes_follow_valid_and_same_padding():
-    rows = models.summarize(models.preset("tf_tutorial").spec)
+    rows = models.summarize(recipes.preset("tf_tutorial").spec)
     assert [r.output_shape for r in rows[:5]] == [(30, 30, 32), (15, 15, 32), (13, 13, 64), (6, 6, 64), (4, 4, 64)]
-    rows = models.summarize(models.preset("all_conv").spec)
+    rows = models.summarize(recipes.preset("all_conv").spec)
     assert rows[1].output_shape == (30, 30, 48) and rows[-3].output_shape == (13, 13, 10)
 
 
@@ -57,7 +58,7 @@ def test_specs_that_cannot_build_name_the_problem(spec, message):
 
 def test_unknown_preset():
     with pytest.raises(SpecError, match="unknown preset 'nope'"):
-        models.preset("nope")
+        recipes.preset("nope")
 
 
 def test_whitening_decorrelates_patches():
@@ -67,7 +68,7 @@ def test_whitening_decorrelates_patches():
     images = np.concatenate([base, base * 0.9, base * 0.8 + 0.1], axis=3)  # strongly correlated channels
     model = models.build([{"type": "whiten", "kernel": 2}, {"type": "gap"}, SOFTMAX_OUT])
     models.fit_whitening(model, images)
-    layer = next(l for l in model.layers if l.name.endswith("_whiten"))
+    layer = next(x for x in model.layers if x.name.endswith("_whiten"))
     out = layer(images).numpy().reshape(-1, 24)[:, :12]
     cov = np.cov(out - out.mean(axis=0), rowvar=False)
     big = np.diag(cov) > 1e-2  # the directions with real variance come out with unit variance, uncorrelated
@@ -82,11 +83,11 @@ def test_identity_init_passes_input_channels_through_block_convs():
     spec = [conv(4), {"type": "block", "filters": 6, "activation": "relu"}, {"type": "gap"}, SOFTMAX_OUT]
     model = models.build(spec)
     models.init_identity(model)
-    conv1, conv2 = (l for l in model.layers if "_block_conv" in l.name)
+    conv1, conv2 = (x for x in model.layers if "_block_conv" in x.name)
     x = np.random.default_rng(0).standard_normal((2, 8, 8, 4)).astype("float32")
     assert np.allclose(conv1(x).numpy()[..., :4], x, atol=1e-6)  # 4 inputs -> its first 4 of 6 filters
     assert np.abs(conv1.kernel.numpy()[..., 4:]).sum() > 0  # the rest keep their random start
     y = np.random.default_rng(1).standard_normal((2, 4, 4, 6)).astype("float32")
     assert np.allclose(conv2(y).numpy(), y, atol=1e-6)  # 6 -> 6: the identity throughout
-    plain = next(l for l in model.layers if l.name == "L1_conv")
+    plain = next(x for x in model.layers if x.name == "L1_conv")
     assert not np.allclose(plain.kernel.numpy()[1, 1, :, :3], np.eye(3))  # plain convs are left alone

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cifar_demo import data, inference, runs
+from cifar_demo import augment, data, inference, pictures, runs
 
 
 def random_images(n=4, seed=0):
@@ -25,53 +25,54 @@ def png(colour, size=(40, 30)) -> bytes:
 @pytest.mark.parametrize("factor", [1, 3, 8])
 def test_upscale_is_nearest_neighbour(factor):
     images = random_images()
-    big = data.upscale(images, factor)
+    big = pictures.upscale(images, factor)
     oracle = np.stack([np.kron(image, np.ones((factor, factor, 1), dtype=np.uint8)) for image in images])
     assert big.shape == (4, 32 * factor, 32 * factor, 3) and big.dtype == np.uint8
     np.testing.assert_array_equal(big, oracle)
-    np.testing.assert_array_equal(data.upscale(images[0], factor), oracle[0])  # one image, (H, W, 3)
+    np.testing.assert_array_equal(pictures.upscale(images[0], factor), oracle[0])  # one image, (H, W, 3)
 
 
 def test_upscale_refuses_a_zero_factor():
     with pytest.raises(ValueError):
-        data.upscale(random_images(1), 0)
+        pictures.upscale(random_images(1), 0)
 
 
 def test_pages_cover_every_item_once_in_order():
     items = np.arange(103)
-    pages = data.page_count(len(items), 40)
+    pages = pictures.page_count(len(items), 40)
     assert pages == 3
-    shown = [data.page_of(items, p, 40)[0] for p in range(1, pages + 1)]
+    shown = [pictures.page_of(items, p, 40)[0] for p in range(1, pages + 1)]
     assert [len(s) for s in shown] == [40, 40, 23]
     np.testing.assert_array_equal(np.concatenate(shown), items)
 
 
 @pytest.mark.parametrize("asked, expected", [(0, 1), (-5, 1), (3, 3), (99, 3)])
 def test_a_page_out_of_range_is_clamped(asked, expected):
-    shown, page = data.page_of(np.arange(100), asked, 40)
+    shown, page = pictures.page_of(np.arange(100), asked, 40)
     assert page == expected
     np.testing.assert_array_equal(shown, np.arange(100)[(expected - 1) * 40:expected * 40])
 
 
 def test_no_items_make_one_empty_page():
-    assert data.page_count(0, 40) == 1
-    shown, page = data.page_of(np.arange(0), 1, 40)
+    assert pictures.page_count(0, 40) == 1
+    shown, page = pictures.page_of(np.arange(0), 1, 40)
     assert page == 1 and len(shown) == 0
 
 
 def test_describe_pixels_before_and_after_normalize():
     image = random_images(1, seed=3)[0]
-    stored, normalized = data.describe_pixels(image)
+    stored, normalized = pictures.describe_pixels(image)
     assert (stored["shape"], stored["dtype"]) == ("(32, 32, 3)", "uint8")
     assert (stored["min"], stored["max"]) == (int(image.min()), int(image.max()))
     assert normalized["dtype"] == "float32"
-    assert normalized["min"] == pytest.approx(image.min() / 255) and normalized["max"] == pytest.approx(image.max() / 255)
+    assert normalized["min"] == pytest.approx(image.min() / 255)
+    assert normalized["max"] == pytest.approx(image.max() / 255)
     assert normalized["mean"] == pytest.approx(image.mean() / 255, rel=1e-5)
 
 
 def test_pixel_row_reads_one_row():
     image = random_images(1, seed=4)[0]
-    rows = data.pixel_row(image, 7)
+    rows = pictures.pixel_row(image, 7)
     assert [r["x"] for r in rows] == list(range(32))
     np.testing.assert_array_equal([[r["red"], r["green"], r["blue"]] for r in rows], image[7])
 
@@ -87,14 +88,14 @@ def test_one_per_class_gives_each_class_once():
 
 def test_no_augmentation_leaves_copies_unchanged():
     image = random_images(1)[0]
-    copies = data.augmented_copies(image, n=3, flip=False, shift=0, seed=0)
+    copies = augment.augmented_copies(image, n=3, flip=False, shift=0, seed=0)
     assert copies.shape == (3, 32, 32, 3) and copies.dtype == np.uint8
     assert all(np.array_equal(c, image) for c in copies)
 
 
 def test_flip_gives_the_image_or_its_mirror_and_both_appear():
     image = random_images(1, seed=1)[0]
-    copies = data.augmented_copies(image, n=16, flip=True, shift=0, seed=5)
+    copies = augment.augmented_copies(image, n=16, flip=True, shift=0, seed=5)
     mirrored = [np.array_equal(c, image[:, ::-1]) for c in copies]
     assert all(m or np.array_equal(c, image) for m, c in zip(mirrored, copies))
     assert 0 < sum(mirrored) < 16  # 2**-15 odds of a false failure for a fair coin
@@ -104,7 +105,7 @@ def test_shift_cuts_windows_of_the_reflect_padded_image():
     image, shift = random_images(1, seed=2)[0], 3
     padded = np.pad(image, ((shift, shift), (shift, shift), (0, 0)), mode="reflect")
     windows = {(dy, dx): padded[dy:dy + 32, dx:dx + 32] for dy in range(7) for dx in range(7)}
-    copies = data.augmented_copies(image, n=8, flip=False, shift=shift, seed=1)
+    copies = augment.augmented_copies(image, n=8, flip=False, shift=shift, seed=1)
     found = [next((k for k, w in windows.items() if np.array_equal(c, w)), None) for c in copies]
     assert None not in found
     assert len(set(found)) > 1
@@ -112,7 +113,7 @@ def test_shift_cuts_windows_of_the_reflect_padded_image():
 
 def test_cutout_preview_greys_a_square_of_the_chosen_size():
     image = random_images(1, seed=3)[0]
-    copies = data.augmented_copies(image, n=4, flip=False, shift=0, cutout=6, seed=2)
+    copies = augment.augmented_copies(image, n=4, flip=False, shift=0, cutout=6, seed=2)
     for copy in copies:
         changed = np.any(copy != image, axis=-1)
         assert np.all(copy[changed] == 128) and 0 < changed.sum() <= 36
@@ -120,9 +121,9 @@ def test_cutout_preview_greys_a_square_of_the_chosen_size():
 
 def test_same_seed_same_draw_new_seed_new_draw():
     image = random_images(1, seed=6)[0]
-    first = data.augmented_copies(image, flip=True, shift=4, seed=11)
-    np.testing.assert_array_equal(first, data.augmented_copies(image, flip=True, shift=4, seed=11))
-    assert not np.array_equal(first, data.augmented_copies(image, flip=True, shift=4, seed=12))
+    first = augment.augmented_copies(image, flip=True, shift=4, seed=11)
+    np.testing.assert_array_equal(first, augment.augmented_copies(image, flip=True, shift=4, seed=11))
+    assert not np.array_equal(first, augment.augmented_copies(image, flip=True, shift=4, seed=12))
 
 
 # --- inference: classifying an upload ------------------------------------------------------------
@@ -181,7 +182,7 @@ def make_run(status, *, model=True, preset="p"):
     return run
 
 
-def test_prediction_models_lists_done_runs_with_a_model_and_prefers_the_newest_finished():
+def test_prediction_runs_lists_done_runs_with_a_model_newest_first():
     older_finished = make_run(runs.FINISHED, preset="a")
     make_run(runs.FINISHED, model=False, preset="b")
     make_run(runs.FAILED, preset="c")
@@ -190,19 +191,18 @@ def test_prediction_models_lists_done_runs_with_a_model_and_prefers_the_newest_f
     stopped = make_run(runs.STOPPED, preset="f")
     broken = make_run(runs.FINISHED, preset="g")
     (broken.path / "status.json").write_text("{not json")
-    choices, index = inference.prediction_models(runs.list_runs())
+    choices = runs.prediction_runs(runs.list_runs())
     assert [r.id for r in choices] == [stopped.id, newest_finished.id, older_finished.id]
-    assert choices[index] == newest_finished
 
 
-def test_the_shipped_default_model_comes_first_and_is_preselected(tmp_path):
+def test_the_shipped_default_model_comes_first(tmp_path):
     make_run(runs.FINISHED)
     default = runs.Run(tmp_path / "default_run")
-    choices, index = inference.prediction_models(runs.list_runs(), default)
-    assert choices[0] == default and index == 0 and len(choices) == 2
+    choices = runs.prediction_runs(runs.list_runs(), default)
+    assert choices[0] == default and len(choices) == 2
 
 
 def test_no_runs_no_models():
-    assert inference.prediction_models([]) == ([], 0)
+    assert runs.prediction_runs([]) == []
     only_stopped = make_run(runs.STOPPED)
-    assert inference.prediction_models(runs.list_runs()) == ([only_stopped], 0)
+    assert runs.prediction_runs(runs.list_runs()) == [only_stopped]

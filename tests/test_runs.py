@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 
-from cifar_demo import files, runs
+from cifar_demo import files, recipes, runs, transfer
 
 
 def test_atomic_write_leaves_the_old_file_whole_when_the_writer_dies(tmp_path):
@@ -86,7 +86,7 @@ def test_delete_refuses_a_running_run(runs_dir):
 
 def test_export_copies_a_finished_run_with_a_slim_model(tiny_runs, tmp_path):
     run = next(r for r in runs.list_runs(tiny_runs) if r.status == runs.FINISHED)
-    copy = runs.export(run, tmp_path / "shipped")
+    copy = transfer.export(run, tmp_path / "shipped")
     assert copy.history() == run.history() and copy.config == run.config
     assert copy.status == runs.FINISHED and copy.status_record()["exported_from"] == run.id
     # a run trained in mixed bfloat16 is tested again as the float32 copy it ships
@@ -96,17 +96,17 @@ def test_export_copies_a_finished_run_with_a_slim_model(tiny_runs, tmp_path):
     assert copy.model_path.stat().st_size < run.model_path.stat().st_size  # no optimizer state
     assert copy.load_model().count_params() == run.load_model().count_params()
     with pytest.raises(runs.RunError, match="not empty"):
-        runs.export(run, tmp_path / "shipped")
+        transfer.export(run, tmp_path / "shipped")
 
 
 def test_float32_copy_computes_in_float32_with_the_same_weights(cifar):
     from cifar_demo import data, models
-    mixed = models.build(models.preset("fast").spec, precision="mixed_bfloat16")
+    mixed = models.build(recipes.preset("fast").spec, precision="mixed_bfloat16")
     assert mixed.get_layer(index=3).compute_dtype == "bfloat16"
-    copy = runs.float32_copy(mixed)
+    copy = transfer.float32_copy(mixed)
     assert {layer.compute_dtype for layer in copy.layers} == {"float32"}
     assert all(np.array_equal(a, b) for a, b in zip(copy.get_weights(), mixed.get_weights()))
     images = data.normalize(cifar.x_test[:16])
     assert copy.predict(images, verbose=0).dtype == np.float32
     np.testing.assert_allclose(copy.predict(images, verbose=0), mixed.predict(images, verbose=0), atol=0.02)
-    assert runs.float32_copy(copy) is copy  # float32 already: left as it is
+    assert transfer.float32_copy(copy) is copy  # float32 already: left as it is

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from cifar_demo import training
-from cifar_demo.training import TrainConfig
+from cifar_demo import augment, callbacks, settings, training
+from cifar_demo.settings import TrainConfig
 
 
 def test_for_preset_takes_the_tutorial_settings_then_overrides():
@@ -21,9 +21,9 @@ def test_config_round_trips_through_a_dict():
 def test_a_fresh_fast_model_starts_its_blocks_as_identities_and_whitened():
     images = np.random.default_rng(0).integers(0, 256, (64, 32, 32, 3), dtype=np.uint8)
     model = training.build_model(TrainConfig.for_preset("fast"), images)
-    kernel = next(l for l in model.layers if l.name.endswith("_block_conv2")).kernel.numpy()  # (3, 3, 32, 32)
+    kernel = next(x for x in model.layers if x.name.endswith("_block_conv2")).kernel.numpy()  # (3, 3, 32, 32)
     assert np.array_equal(kernel[1, 1], np.eye(32)) and not kernel[0].any() and not kernel[2].any()
-    whiten = next(l for l in model.layers if l.name.endswith("_whiten")).kernel.numpy()
+    whiten = next(x for x in model.layers if x.name.endswith("_whiten")).kernel.numpy()
     assert np.abs(whiten).max() > 1  # fitted: whitened filters are far from Keras's small random start
 
 
@@ -54,11 +54,11 @@ def test_augment_batch_flips_and_shifts_like_numpy():
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (64, 32, 32, 3)).astype(np.uint8)
     gen = tf.random.Generator.from_seed(1)
-    flipped = training.augment_batch(gen, tf.constant(images), flip=True, shift=0).numpy()
+    flipped = augment.augment_batch(gen, tf.constant(images), flip=True, shift=0).numpy()
     same = [np.array_equal(a, b) for a, b in zip(flipped, images)]
     mirror = [np.array_equal(a, b[:, ::-1]) for a, b in zip(flipped, images)]
     assert all(s or m for s, m in zip(same, mirror)) and 10 < sum(mirror) < 54
-    shifted = training.augment_batch(gen, tf.constant(images), flip=False, shift=2).numpy()
+    shifted = augment.augment_batch(gen, tf.constant(images), flip=False, shift=2).numpy()
     for out, img in zip(shifted, images):
         padded = np.pad(img, ((2, 2), (2, 2), (0, 0)), mode="reflect")
         crops = [padded[dy:dy + 32, dx:dx + 32] for dy in range(5) for dx in range(5)]
@@ -69,7 +69,7 @@ def test_augment_batch_flips_and_shifts_like_numpy():
 def test_cutout_greys_one_whole_square_inside_each_image():
     import tensorflow as tf
     images = np.zeros((32, 32, 32, 3), np.uint8)  # black, so the grey square stands out exactly
-    out = training.augment_batch(tf.random.Generator.from_seed(3), tf.constant(images), flip=False, shift=0,
+    out = augment.augment_batch(tf.random.Generator.from_seed(3), tf.constant(images), flip=False, shift=0,
                                  cutout=8).numpy()
     corners = set()
     for img in out:
@@ -79,7 +79,7 @@ def test_cutout_greys_one_whole_square_inside_each_image():
         assert (rows.max() - top, cols.max() - left) == (7, 7)
         corners.add((top, left))
     assert len(corners) > 10  # each image has its own square
-    same = training.augment_batch(tf.random.Generator.from_seed(3), tf.constant(images), flip=False, shift=0)
+    same = augment.augment_batch(tf.random.Generator.from_seed(3), tf.constant(images), flip=False, shift=0)
     assert not same.numpy().any()  # cutout=0 leaves the images alone
 
 
@@ -107,11 +107,11 @@ def test_dataset_batches_are_normalised_one_hot_and_full(cifar):
 
 
 def test_precision_auto_falls_back_to_float32_without_bf16(monkeypatch):
-    monkeypatch.setattr(training, "cpu_has_bf16", lambda: False)
-    assert training.resolve_precision("auto") == "float32"
-    monkeypatch.setattr(training, "cpu_has_bf16", lambda: True)
-    assert training.resolve_precision("auto") == "mixed_bfloat16"
-    assert training.resolve_precision("float32") == "float32"
+    monkeypatch.setattr(settings, "cpu_has_bf16", lambda: False)
+    assert settings.resolve_precision("auto") == "float32"
+    monkeypatch.setattr(settings, "cpu_has_bf16", lambda: True)
+    assert settings.resolve_precision("auto") == "mixed_bfloat16"
+    assert settings.resolve_precision("float32") == "float32"
 
 
 def _fit_tiny(callbacks, steps=10):
@@ -126,7 +126,7 @@ def _fit_tiny(callbacks, steps=10):
 
 
 def test_lookahead_ends_on_its_slow_average_of_the_weights():
-    ahead = training.lookahead(10, every=5)
+    ahead = callbacks.Lookahead(10, every=5)
     averaged, plain = _fit_tiny([ahead]), _fit_tiny([])
     for weight, slow in ahead.pairs:
         np.testing.assert_allclose(weight.numpy(), slow.numpy())  # the last step set the weights to the average

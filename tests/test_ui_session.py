@@ -9,7 +9,8 @@ from cifar_demo import ui
 
 
 def streamlit_own_cleanup():
-    """Streamlit's cleanup as it ships: a fresh copy of its module (app.py runs in this process patch the loaded one)."""
+    """Streamlit's cleanup as it ships: a fresh copy of its module (app.py, run in this process, patches the
+    loaded one)."""
     spec = importlib.util.find_spec(script_runner.__name__)
     fresh = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(fresh)

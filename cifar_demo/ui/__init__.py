@@ -1,10 +1,10 @@
-"""The one place pages share Streamlit helpers: routing, cached loaders, the sidebar.
+"""What every page needs first: the page list, routing, the cached loaders, the sidebar.
 
 Only app.py, pages/ and this package import Streamlit; the rest of cifar_demo
 runs without it. This module stays light (no TensorFlow, no scikit-learn at
-import) so that a page's ``page_guard()`` runs at once; each page's own pieces
-live in a submodule (``ui.train``, ``ui.results``, ``ui.explore``) that the page
-imports after the guard.
+import) so that a page's ``page_guard()`` runs at once. Widgets that several
+pages share are in ``ui.widgets``; each page's own pieces are in the submodule
+of its name (``ui.train_setup``, ``ui.results``, ...), imported after the guard.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ PAGES = [
     ("pages/explore.py", "Explore the data", ":material/grid_view:", "explore"),
     ("pages/train.py", "Train", ":material/model_training:", "train"),
     ("pages/results.py", "Results", ":material/insights:", "results"),
-    ("pages/runs.py", "Compare runs", ":material/table_chart:", "runs"),
+    ("pages/compare.py", "Compare runs", ":material/table_chart:", "compare"),
     ("pages/inside.py", "Inside the network", ":material/visibility:", "inside"),
     ("pages/predict.py", "Predict", ":material/photo_camera:", "predict"),
 ]
@@ -85,28 +85,35 @@ def page_guard() -> None:
 # --- cached loaders ------------------------------------------------------------------------------------
 
 @st.cache_resource(show_spinner="Loading CIFAR-10…")
-def _load_data() -> data.Cifar10:
+def cached_data() -> data.Cifar10:
+    """CIFAR-10, loaded once per server; raises data.DataError (for a callback, which cannot stop the page)."""
     return data.load()
 
 
 def load_data() -> data.Cifar10:
     """CIFAR-10, loaded once per server; a missing or broken data set stops the page with a message."""
     try:
-        return _load_data()
+        return cached_data()
     except data.DataError as exc:
         st.error(f"**The CIFAR-10 data set could not be loaded.** {exc}", icon=":material/error:")
         st.stop()
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
-def _load_model(path: str, mtime_ns: int):
+def cached_model(path: str, mtime_ns: int):
+    """The .keras model at ``path`` as of its modification time ``mtime_ns`` (a new file, a new load)."""
     return runs.load_model_file(path)
 
 
 def load_model(path: Path | str):
     """A .keras model, cached until its file changes; raises runs.RunError for a bad file."""
     path = Path(path)
-    return _load_model(str(path), path.stat().st_mtime_ns if path.exists() else 0)
+    return cached_model(str(path), modified(path))
+
+
+def modified(path: Path) -> int:
+    """The file's modification time in ns (0 when it is missing): a cache key that changes with the file."""
+    return path.stat().st_mtime_ns if path.exists() else 0
 
 
 # --- the shared sidebar ------------------------------------------------------------------------------------
@@ -145,40 +152,3 @@ def _training_line(job: jobs.Job) -> None:
 
 def error_box(message: str) -> None:
     st.error(message, icon=":material/error:")
-
-
-def curves_of(chosen: list[runs.Run]) -> tuple[dict, dict]:
-    """Each run's epoch history and test accuracy by run id, for ``charts.epoch_curves``.
-
-    A run whose files cannot be read is left out and named in an error box; the others are still drawn.
-    """
-    histories, tests = {}, {}
-    for run in chosen:
-        try:
-            histories[run.id], tests[run.id] = run.history(), run.test_accuracy()
-        except runs.RunError as exc:
-            error_box(f"**Run {run.id} is left out of the curves.** {exc}")
-    return histories, tests
-
-
-def percent_column(label: str):
-    """A table column of percentages, all with two decimals; fill it through ``in_percent``.
-
-    Streamlit's own "percent" format drops trailing zeros, so 90.9% stood above 90.94% in one column.
-    """
-    return st.column_config.NumberColumn(label, format="%.2f%%")
-
-
-def in_percent(rows: list[dict], keys) -> list[dict]:
-    """Copies of table rows with the shares (0..1) under ``keys`` as percentages, for ``percent_column``."""
-    return [{**row, **{k: None if row[k] is None else 100 * row[k] for k in keys if k in row}} for row in rows]
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    s = int(round(seconds))
-    if s < 60:
-        return f"{s} s"
-    m, s = divmod(s, 60)
-    return f"{m} min {s:02d} s" if m < 60 else f"{m // 60} h {m % 60:02d} min"

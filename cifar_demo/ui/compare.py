@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import charts, data, jobs, runs
-from . import _load_data, curves_of, error_box, in_percent, load_data, percent_column
-from .train import load_config
+from .. import data, jobs, runs, transfer
+from . import cached_data, error_box, load_data
+from .train_setup import load_config
+from .widgets import epoch_curves, in_percent, percent_column
 
 RUNS_TABLE, RUNS_PICK, RUNS_CONFIRM = "runs_table", "runs_pick", "runs_confirm_delete"
 RUNS_TICKED = "runs_ticked"      # the ids of the runs ticked at the last rerun
 RUNS_SEEN = "runs_seen"          # the ids of the table's rows at the last rerun, in order
 GO_TRAIN = "runs_go_train"       # set by Resume and Train again: the next run switches to the Train page
 IMPORT_VERSION = "runs_import_version"  # a fresh uploader after each import, so that a file is imported once
-RESUMABLE = (runs.STOPPED, runs.INTERRUPTED, runs.FAILED)
 PERCENTAGES = ("best_val_accuracy", "final_val_accuracy", "test_accuracy")
 COLUMNS = {
     "id": st.column_config.TextColumn("Run", pinned=True),
@@ -79,15 +79,7 @@ def overlay_curves(chosen: list[runs.Run]) -> None:
     if not chosen:
         st.info("Tick one or more rows to overlay their training curves here.", icon=":material/info:")
         return
-    histories, tests = curves_of(chosen)
-    metric = st.segmented_control("Metric", ["accuracy", "loss"], default="accuracy", required=True,
-                                  key="runs_metric")
-    if not any(histories.values()):
-        st.info("None of these runs has a finished epoch to draw.", icon=":material/info:")
-        return
-    st.plotly_chart(charts.epoch_curves(histories, metric=metric, tests=tests), key="runs_curves")
-    st.caption("Dashed: on the training images; solid: on the validation hold-out; star: on the test images, "
-               "after training.")
+    epoch_curves(chosen, key="runs")
 
 
 def pick_run(all_runs: list[runs.Run]) -> runs.Run:
@@ -110,7 +102,7 @@ def run_actions(run: runs.Run, *, place: str, manage: bool = False) -> None:
     except runs.RunError:
         status = None  # unreadable: it can still be deleted
     with st.container(horizontal=True, vertical_alignment="center"):
-        if status in RESUMABLE:
+        if status in runs.RESUMABLE:
             _resume_button(run, place)
         if status not in (None, runs.IMPORTED):
             st.button("Train again with these settings", icon=":material/replay:", key=f"{place}_again_{run.id}",
@@ -143,7 +135,7 @@ def _resume_button(run: runs.Run, place: str) -> None:
 # the buttons act in callbacks, before the rerun, which then goes to the Train page
 def _resume(run: runs.Run, place: str) -> None:
     try:
-        jobs.resume(run, data=_load_data())
+        jobs.resume(run, data=cached_data())
     except (runs.RunError, jobs.JobBusyError, data.DataError) as exc:
         _say(place, False, f"**Not resumed:** {exc}.")
         return
@@ -191,15 +183,15 @@ def import_uploader() -> None:
              "layer (Python code) is refused.")
     if upload is None:
         return
-    with st.spinner(f"Checking {upload.name} and testing it on the first {runs.IMPORT_TEST_IMAGES:,} test images…"):
+    with st.spinner(f"Checking {upload.name} and testing it on the first {transfer.IMPORT_TEST_IMAGES:,} test images…"):
         try:
-            run = runs.import_model(upload.getvalue(), upload.name, data=load_data())
-        except runs.ModelRejected as exc:
+            run = transfer.import_model(upload.getvalue(), upload.name, data=load_data())
+        except transfer.ModelRejected as exc:
             _say("import", False, f"**Not imported.** {exc}")
         else:
             accuracy = run.evaluation().accuracy
             _say("import", True, f"Imported **{upload.name}** as run `{run.id}`: test accuracy {accuracy:.1%} on "
-                                 f"the first {runs.IMPORT_TEST_IMAGES:,} test images. It is in the table above, and on "
-                                 f"the Results and Predict pages.")
+                                 f"the first {transfer.IMPORT_TEST_IMAGES:,} test images. It is in the table above, "
+                                 f"and on the Results and Predict pages.")
     ss[IMPORT_VERSION] = version + 1
     st.rerun()

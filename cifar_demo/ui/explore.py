@@ -1,37 +1,16 @@
-"""Streamlit pieces of the Home, Explore and Predict pages: crisp image grids, sample controls, model picker, prediction cards."""
+"""Streamlit pieces of the Explore page: the sample grid's controls, the close-up, class means, augmentation."""
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
-from .. import charts, data, inference, runs
-from . import DEFAULT_MODEL, _load_data, error_box
+from .. import data
+from ..recipes import DEFAULT_PRESET
+from ..settings import AUGMENTATION, TrainConfig, in_section
+from . import cached_data
 
 PER_PAGE = 40                    # images in one page of the Explore grid
-THUMB, LARGE, SEEN = 3, 8, 6     # pixel zooms: 96 px thumbnails, 256 px close-ups, 192 px model inputs
-
-
-# the browser must not smooth the pixels either, when it scales an image to a narrow column or a HiDPI screen
-_CRISP = "<style>[data-testid='stImage'] img {image-rendering: pixelated;}</style>"
-
-
-def show_pixels(images, *, zoom: int, caption=None, per_row: int | None = None) -> None:
-    """uint8 image(s) of shape (H, W, 3) or (N, H, W, 3), each pixel shown as a zoom x zoom block.
-
-    Enlarged here, by whole pixels, and sent as PNG: JPEG would smear the
-    blocks. ``per_row`` puts N images in rows of that many columns, each image
-    as wide as its column; by default they keep their size and wrap as the page width allows.
-    """
-    st.html(_CRISP)
-    big = data.upscale(images, zoom)
-    if big.ndim == 3 or per_row is None:
-        st.image(list(big) if big.ndim == 4 else big, caption=caption, width=big.shape[-2], output_format="PNG")
-        return
-    captions = caption if caption is not None else [None] * len(big)
-    for start in range(0, len(big), per_row):
-        for column, image, text in zip(st.columns(per_row, gap="small"), big[start:start + per_row],
-                                       captions[start:start + per_row]):
-            column.image(image, caption=text, width="stretch", output_format="PNG")
+THUMB, LARGE = 3, 8              # pixel zooms: 96 px thumbnails, 256 px close-ups
 
 
 def new_page() -> None:
@@ -81,58 +60,23 @@ def draw_seed() -> int:
 @st.cache_data(show_spinner="Averaging the images of each class…")
 def mean_images(split: str) -> np.ndarray:
     """uint8 (10, 32, 32, 3): the per-class mean image of a split, computed once per server."""
-    return data.mean_images(*_load_data().split(split))
+    return data.mean_images(*cached_data().split(split))
 
 
-def _model_label(run: runs.Run) -> str:
-    try:
-        summary = run.summary()
-    except runs.RunError:
-        return f"{run.id} (unreadable)"
-    accuracy = summary["test_accuracy"]
-    score = f"test accuracy {accuracy:.0%}" if accuracy is not None else "not tested"
-    name = DEFAULT_MODEL if run == runs.default_run() else f"{run.id} · {summary['status']}"
-    return f"{name} · {score}"
-
-
-def no_model_yet() -> None:
-    """What a page that needs a model says when there is none yet."""
-    st.info("There is no trained model yet. Train one first: a small one takes a minute or two.",
-            icon=":material/info:")
-    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
-
-
-def pick_model() -> runs.Run | None:
-    """A select box over the models that can predict; the chosen run, or None when there is none."""
-    choices, index = inference.prediction_models(runs.list_runs(), runs.default_run())
-    if not choices:
-        return None
-    return st.selectbox("Model", choices, index=index, format_func=_model_label, key="predict_model")
-
-
-def show_result(result: inference.Result, key: str, model=None) -> None:
-    """One upload: the original, the 32x32 the model saw, where it looked (given the model), its top classes."""
-    if result.error:
-        error_box(result.error)
-        return
-    with st.container(border=True):
-        st.markdown(f"**{result.name}**")
-        original, seen, verdict = st.columns([1, 1, 2])
-        width, height = result.original.size
-        preview = result.original.copy()
-        preview.thumbnail((200, 400))  # what is shown anyway; encoding a 12-megapixel photo would take a while
-        original.image(preview, caption=f"Your image, {width}×{height} px", width=200)
-        with seen:
-            show_pixels(result.model_input, zoom=SEEN, caption="What the model sees: 32×32 px")
-        name, probability = result.top[0]
-        if model is not None:
-            with seen:
-                from .inside import where_it_looked  # here, not at the top: ui.inside imports this module
-                where_it_looked(model, result.model_input, data.CLASS_NAMES.index(name), key=f"{key}_looked",
-                                size=32 * SEEN)
-        verdict.markdown(f"The model says **{name}**, {probability:.1%} sure.")
-        if result.unsure:
-            verdict.warning(f"It is unsure: no class gets even {inference.UNSURE_BELOW:.0%}. It only knows 10 "
-                            f"classes ({', '.join(data.CLASS_NAMES)}), so for anything else it can only guess.",
-                            icon=":material/help:")
-        verdict.plotly_chart(charts.top_k_bars(result.top), key=key, config={"displayModeBar": False})
+def augmentation_controls() -> dict:
+    """A widget for each augmentation in the settings table, starting at the default preset's values;
+    returns {augmentation setting: amount}, as ``augment.augmented_copies`` takes it."""
+    start = TrainConfig.for_preset(DEFAULT_PRESET)
+    shown = in_section(AUGMENTATION)
+    amounts = {}
+    for column, (name, setting) in zip(st.columns([1] * len(shown) + [0.6], vertical_alignment="bottom"),
+                                       shown.items()):
+        common = {"key": f"augment_{name}", "help": setting.help}
+        with column:
+            if setting.kind is bool:
+                amounts[name] = st.toggle(setting.title(), value=getattr(start, name), **common)
+            else:
+                amounts[name] = st.slider(setting.title(), int(setting.low), int(setting.high),
+                                          getattr(start, name), **common)
+    st.button("New draw", icon=":material/casino:", on_click=new_draw)
+    return amounts

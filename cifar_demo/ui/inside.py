@@ -1,4 +1,4 @@
-"""Streamlit pieces of "Inside the network", and the Grad-CAM view that Predict and Results share."""
+"""Streamlit pieces of "Inside the network": the first layer's filters, one image's feature maps, the answer."""
 from __future__ import annotations
 
 import dataclasses
@@ -6,69 +6,22 @@ import dataclasses
 import numpy as np
 import streamlit as st
 
-from .. import charts, data, explain, inference, runs
-from . import _load_data, _load_model, error_box, load_model
-from .explore import _CRISP
+from .. import charts, data, explain, inference, pictures, runs
+from . import cached_data, cached_model, error_box, modified
+from .gradcam import where_it_looked
+from .widgets import CRISP
 
 SHOWN_MAPS = 32       # feature maps drawn per layer: the first channels
 MAP_TILE = 60         # px a feature map is enlarged to, about, by whole pixels
 MAP_COLUMNS = 16
 FILTER_TILE = 40
-IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
-GRADCAM_HELP = ("Grad-CAM: how much each place in the last convolution's maps raised the score of the class. "
-                "Red: the strongest evidence; blue: none.")
-
-
-# --- Grad-CAM, for Predict, Results and this page ------------------------------------------------------
-
-def where_it_looked(model, image: np.ndarray, predicted: int, *, key: str, size: int = 160) -> None:
-    """A class picker (the network's answer first chosen) and the Grad-CAM overlay of one uint8 (32, 32, 3) image."""
-    if explain.last_conv_layer(model) is None:
-        st.caption(f"Where it looked: {explain.NO_CONV[0].lower()}{explain.NO_CONV[1:]}")
-        return
-    names = data.CLASS_NAMES
-    chosen = st.selectbox("Where it looked for", range(len(names)), index=predicted, key=f"{key}_{predicted}",
-                          format_func=lambda i: names[i] + (" (its answer)" if i == predicted else ""),
-                          help=GRADCAM_HELP)
-    heat = explain.gradcam(model, image, chosen)
-    st.html(_CRISP)
-    st.image(explain.overlay(image, heat, size=size), width=size, output_format="PNG",
-             caption=f"Red: where it found the most evidence for {names[chosen]}" if heat.any() else None)
-    if not heat.any():
-        st.caption(f"An empty map: no place in this image raised the score of **{names[chosen]}**.")
-
-
-def cell_gradcam(run: runs.Run, images: np.ndarray, predicted: int, *, size: int) -> list[np.ndarray] | None:
-    """Behind a toggle, the Grad-CAM overlays of a few uint8 (N, 32, 32, 3) images for a class (the
-    network's answer first chosen), or None. The model is loaded only once the toggle is on: the page stays quick."""
-    if not st.toggle("Show where it looked (Grad-CAM)", key="results_gradcam",
-                     help="Under each image, the places that raised the class's score most.") or not len(images):
-        return None
-    if not run.has_model:
-        st.caption("This run saved no model, so there is nothing to ask where it looked.")
-        return None
-    try:
-        model = load_model(run.model_path)
-    except runs.RunError as exc:
-        error_box(f"**This run's model could not be loaded.** {exc}")
-        return None
-    if explain.last_conv_layer(model) is None:
-        st.caption(explain.NO_CONV)
-        return None
-    names = data.CLASS_NAMES
-    chosen = st.selectbox("Where it looked for", range(len(names)), index=predicted, key=f"results_looked_{predicted}",
-                          format_func=lambda i: names[i] + (" (its answer)" if i == predicted else ""))
-    heat = explain.gradcam(model, images, chosen)
-    st.caption(f"Under each image: red where it found the most evidence for {names[chosen]}, blue where it "
-               "found none.")
-    return [explain.overlay(image, h, size=size) for image, h in zip(images, heat)]
 
 
 # --- the first layer -------------------------------------------------------------------------------
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _filters(path: str, mtime_ns: int) -> tuple[np.ndarray, bool] | str:
-    model = _load_model(path, mtime_ns)
+    model = cached_model(path, mtime_ns)
     try:
         return explain.first_layer_filters(model), explain.first_conv(model).trainable
     except explain.ExplainError as exc:
@@ -78,14 +31,14 @@ def _filters(path: str, mtime_ns: int) -> tuple[np.ndarray, bool] | str:
 def first_layer(run: runs.Run) -> None:
     """The first convolution's filters as a crisp grid, with a sentence on what they are."""
     st.subheader("What the first layer looks for", divider="gray")
-    found = _filters(str(run.model_path), run.model_path.stat().st_mtime_ns)
+    found = _filters(str(run.model_path), modified(run.model_path))
     if isinstance(found, str):
         st.info(found, icon=":material/info:")
         return
     filters, learned = found
     count, k = filters.shape[:2]
-    st.html(_CRISP)
-    st.image(explain.grid(filters, columns=MAP_COLUMNS, tile=FILTER_TILE, gap=6), output_format="PNG")
+    st.html(CRISP)
+    st.image(pictures.grid(filters, columns=MAP_COLUMNS, tile=FILTER_TILE, gap=6), output_format="PNG")
     if learned:
         st.caption(f"The {count} filters of the first convolution, each {k}×{k} pixels over the 3 colours, "
                    "enlarged. Each is the small pattern that makes its feature map light up; after training, "
@@ -104,7 +57,7 @@ def pick_image() -> tuple[str, np.ndarray] | None:
     source = st.segmented_control("Image", ["A test image", "Your own"], default="A test image", required=True,
                                   key="inside_source")
     if source == "A test image":
-        cifar = _load_data()
+        cifar = cached_data()
         kind, which = st.columns(2, width=520)
         label = kind.selectbox("Class", range(len(data.CLASS_NAMES)), index=data.CLASS_NAMES.index("cat"),
                                format_func=data.CLASS_NAMES.__getitem__, key="inside_class")
@@ -113,7 +66,7 @@ def pick_image() -> tuple[str, np.ndarray] | None:
                                    key="inside_which"))
         index = int(of_class[n])
         return f"test image #{index}, a {data.CLASS_NAMES[label]}", cifar.x_test[index]
-    upload = st.file_uploader("An image", type=IMAGE_TYPES, key="inside_upload")
+    upload = st.file_uploader("An image", type=list(inference.EXTENSIONS), key="inside_upload")
     if upload is None:
         st.info("Upload a photo of an airplane, car, bird, cat, deer, dog, frog, horse, ship or truck.",
                 icon=":material/upload:")
@@ -128,14 +81,14 @@ def pick_image() -> tuple[str, np.ndarray] | None:
 @st.cache_data(max_entries=32, show_spinner="Running the image through the network…")
 def _look(path: str, mtime_ns: int, image_bytes: bytes) -> tuple[list[explain.LayerMaps], np.ndarray]:
     image = np.frombuffer(image_bytes, np.uint8).reshape(data.IMAGE_SHAPE)
-    layers, probs = explain.feature_maps(_load_model(path, mtime_ns), image)
+    layers, probs = explain.feature_maps(cached_model(path, mtime_ns), image)
     # keep only the channels drawn: the cache holds less, the page gets it faster
     return [dataclasses.replace(m, maps=m.maps[..., :SHOWN_MAPS]) for m in layers], probs
 
 
 def look_inside(run: runs.Run, image: np.ndarray) -> tuple[list[explain.LayerMaps], np.ndarray]:
     """Every shown layer's maps and the class probabilities for one image, cached per (model file, image)."""
-    return _look(str(run.model_path), run.model_path.stat().st_mtime_ns, np.ascontiguousarray(image).tobytes())
+    return _look(str(run.model_path), modified(run.model_path), np.ascontiguousarray(image).tobytes())
 
 
 def layer_maps(layers: list[explain.LayerMaps]) -> None:
@@ -144,13 +97,13 @@ def layer_maps(layers: list[explain.LayerMaps]) -> None:
         st.info("This network has no convolution or pooling layer: it flattens the image at once, "
                 "so there are no feature maps to show.", icon=":material/info:")
         return
-    st.html(_CRISP)
+    st.html(CRISP)
     for m in layers:
         height, width, channels = m.shape
         with st.container(border=True):
             st.markdown(f"**{m.name}** · {m.kind} · output {height}×{width}×{channels}  \n{m.purpose}")
-            shown = explain.scaled_maps(m.maps, SHOWN_MAPS)
-            st.image(explain.grid(shown, columns=MAP_COLUMNS, tile=MAP_TILE), output_format="PNG",
+            shown = pictures.scaled_maps(m.maps, SHOWN_MAPS)
+            st.image(pictures.grid(shown, columns=MAP_COLUMNS, tile=MAP_TILE), output_format="PNG",
                      caption=f"{'All' if len(shown) == channels else f'The first {len(shown)} of the'} "
                              f"{channels} feature maps, " + ("each from black (its lowest value) to white (its "
                              "highest)." if height * width > 1 else "single numbers, from black (the lowest of "

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import json
-import time
 
 import streamlit as st
 
-from .. import charts, data, evaluation, models, runs
-from . import DEFAULT_MODEL, curves_of, duration, error_box, in_percent, load_data, percent_column
-from .inside import cell_gradcam
+from .. import charts, data, evaluation, pictures, runs
+from ..spec import describe_spec
+from . import error_box, load_data
+from .gradcam import cell_gradcam
+from .widgets import duration, epoch_curves, in_percent, percent_column, run_label
 
 RESULTS_RUN = "results_run"
 CELL_IMAGES = 12                 # test images shown for one confusion-matrix cell, the surest first
@@ -21,20 +22,6 @@ def no_runs_yet(shipped: bool) -> None:
     st.info("Nothing trained yet. Train a network first: with 500 training images it takes about a minute."
             + below, icon=":material/info:")
     st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
-
-
-def run_label(run: runs.Run) -> str:
-    """'fast · 22 Nov 10:15 · finished · test 71.3%', for a select box."""
-    try:
-        s = run.summary()
-    except runs.RunError:
-        return f"{run.id} · unreadable"
-    if run == runs.default_run():
-        score = f" · test {s['test_accuracy']:.1%}" if s["test_accuracy"] is not None else ""
-        return f"{DEFAULT_MODEL} · {s['preset']}{score}"
-    when = time.strftime("%d %b %H:%M", time.localtime(s["created"])) if s.get("created") else run.id
-    score = f"test {s['test_accuracy']:.1%}" if s["test_accuracy"] is not None else "not tested"
-    return f"{s['preset']} · {when} · {s['status']} · {score}"
 
 
 def _remember_choice() -> None:
@@ -131,7 +118,7 @@ def _image_card(image, ev: evaluation.Evaluation, i, *, looked=None, truth: bool
     """Test image ``i`` enlarged, any Grad-CAM under it, and its top 3 (after its true class, with ``truth``)."""
     with st.container(width=32 * CELL_ZOOM, gap=None):
         # enlarged here, each pixel a block; PNG, since JPEG would smear the blocks
-        st.image(data.upscale(image, CELL_ZOOM), output_format="PNG")
+        st.image(pictures.upscale(image, CELL_ZOOM), output_format="PNG")
         if looked is not None:
             st.image(looked, output_format="PNG")
         truly = [f"truly **{data.CLASS_NAMES[ev.y_true[i]]}**"] if truth else []
@@ -152,16 +139,7 @@ def class_report(ev: evaluation.Evaluation) -> None:
 
 def compare_curves(chosen: list[runs.Run]) -> None:
     """Epoch curves of one or more runs overlaid, train dashed and validation solid."""
-    metric = st.segmented_control("Metric", ["accuracy", "loss"], default="accuracy", required=True,
-                                  key="results_metric")
-    histories, tests = curves_of(chosen)
-    if not any(histories.values()):
-        st.info("No finished epoch to draw yet.", icon=":material/info:")
-        return
-    st.plotly_chart(charts.epoch_curves(histories, metric=metric, tests=tests), key="results_curves")
-    st.caption("Dashed: on the training images; solid: on the validation hold-out (runs without one have none); "
-               "star: on the test images, after training.")
-    if len(chosen) > 1:
+    if epoch_curves(chosen, key="results") and len(chosen) > 1:
         st.dataframe(in_percent([run.summary() for run in chosen], ("best_val_accuracy", "test_accuracy")),
                      hide_index=True, placeholder="–",
                      column_order=("id", "status", "preset", "epochs", "best_val_accuracy", "test_accuracy",
@@ -174,7 +152,7 @@ def compare_curves(chosen: list[runs.Run]) -> None:
 
 def config_and_files(run: runs.Run) -> None:
     """The run's full config, and its model and config to download."""
-    st.caption(f"Architecture: {models.describe_spec(run.config.get('spec', []))}")
+    st.caption(f"Architecture: {describe_spec(run.config.get('spec', []))}")
     buttons = st.container(horizontal=True)
     # the model file is read only when the button is pressed, not on every rerun
     buttons.download_button("Download model.keras", run.model_path.read_bytes, file_name=f"{run.id}.keras",

@@ -1,10 +1,11 @@
 """Compare runs: every run in one sortable table, curves overlaid, resume, train again, delete, import a model."""
 import streamlit as st
 
-from cifar_demo import runs, ui
+from cifar_demo import runs, transfer, ui
 
 ui.page_guard()
-from cifar_demo.ui import compare as view  # noqa: E402  (after the guard: the heavier imports)
+from cifar_demo.ui import compare as view  # after the guard: the heavier imports
+
 st.title("Compare runs")
 st.caption("Every training run side by side. Click a column header to sort; tick rows to overlay their curves.")
 
@@ -23,6 +24,6 @@ else:
 
 st.subheader("Import a model", divider="gray")
 st.caption(f"A CIFAR-10 classifier trained elsewhere becomes a run like the others, tested on the first "
-           f"{runs.IMPORT_TEST_IMAGES:,} test images. It gets the app's preprocessing: pixels scaled to 0–1.")
+           f"{transfer.IMPORT_TEST_IMAGES:,} test images. It gets the app's preprocessing: pixels scaled to 0–1.")
 view.flash("import")
 view.import_uploader()

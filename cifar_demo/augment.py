@@ -1,0 +1,77 @@
+"""The augmentations: random changes to each training image, in TensorFlow graph ops, and their preview.
+
+``AUGMENTATIONS`` maps each augmentation setting of the run configuration
+(settings.py, section "augmentation") to the function that applies it to a
+batch. Training applies them in this order whenever the amount is set; the
+Explore page previews them with ``augmented_copies``, through the very same code.
+To add one: write its function here, list it in AUGMENTATIONS, and add its
+setting to settings.py; the Train page, the preview and the command line follow.
+"""
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+
+def flip(generator, images, on: bool):
+    """Mirror each image left-right with probability 1/2. images: tensor (B, H, W, C)."""
+    if not on:
+        return images
+    mirror = generator.uniform([tf.shape(images)[0]]) < 0.5
+    return tf.where(mirror[:, None, None, None], tf.reverse(images, axis=[2]), images)
+
+
+def shift(generator, images, pixels: int):
+    """Translate each image by its own (dy, dx) in [-pixels, pixels], cut from a reflect-padded copy,
+    so that no black border appears."""
+    if not pixels:
+        return images
+    b, h, w = tf.shape(images)[0], images.shape[1], images.shape[2]
+    padded = tf.pad(images, [[0, 0], [pixels, pixels], [pixels, pixels], [0, 0]], mode="REFLECT")
+    dy = generator.uniform([b], 0, 2 * pixels + 1, dtype=tf.int32)
+    dx = generator.uniform([b], 0, 2 * pixels + 1, dtype=tf.int32)
+    images = tf.gather(padded, dy[:, None] + tf.range(h)[None, :], axis=1, batch_dims=1)  # (B, H, W+2p, C)
+    return tf.gather(images, dx[:, None] + tf.range(w)[None, :], axis=2, batch_dims=1)  # (B, H, W, C)
+
+
+def cutout(generator, images, side: int):
+    """Paint one square of ``side`` pixels mid-grey in each image, placed at random wholly inside it
+    (DeVries & Taylor's Cutout, as airbench96 uses it): the net must also recognise things in part."""
+    if not side:
+        return images
+    b, h, w = tf.shape(images)[0], images.shape[1], images.shape[2]
+    top = generator.uniform([b], 0, h - side + 1, dtype=tf.int32)[:, None]
+    left = generator.uniform([b], 0, w - side + 1, dtype=tf.int32)[:, None]
+    rows, cols = tf.range(h)[None, :], tf.range(w)[None, :]
+    in_rows = (rows >= top) & (rows < top + side)  # (B, H)
+    in_cols = (cols >= left) & (cols < left + side)  # (B, W)
+    square = in_rows[:, :, None, None] & in_cols[:, None, :, None]  # (B, H, W, 1)
+    return tf.where(square, tf.cast(128, images.dtype), images)
+
+
+AUGMENTATIONS = {"flip": flip, "shift": shift, "cutout": cutout}  # setting -> function, in the order applied
+
+
+def augment_batch(generator, images, **amounts):
+    """Apply each augmentation whose amount is set (``flip=True, shift=2, cutout=0``) to a batch.
+
+    images: tensor of shape (B, H, W, C); generator: a tf.random.Generator. Each
+    image gets its own random draw. An augmentation not named is not applied.
+    """
+    unknown = set(amounts) - set(AUGMENTATIONS)
+    if unknown:
+        raise ValueError(f"unknown augmentation {', '.join(sorted(unknown))}: use {', '.join(AUGMENTATIONS)}")
+    for name, augment in AUGMENTATIONS.items():
+        if amounts.get(name):
+            images = augment(generator, images, amounts[name])
+    return images
+
+
+def augmented_copies(image: np.ndarray, *, n: int = 8, seed: int, **amounts) -> np.ndarray:
+    """n random augmentations of one uint8 image (32, 32, 3): uint8 array of shape (n, 32, 32, 3).
+
+    Made by ``augment_batch``, the very function training applies, so what is
+    shown is what the network is trained on; the same seed gives the same copies.
+    """
+    batch = tf.constant(np.repeat(np.asarray(image)[np.newaxis], n, axis=0))
+    return augment_batch(tf.random.Generator.from_seed(seed), batch, **amounts).numpy()

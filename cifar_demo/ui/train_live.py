@@ -1,0 +1,154 @@
+"""The Train page's live view of a training: progress, speed, time left and Stop, and its curves."""
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from .. import charts, jobs, runs, svg_charts
+from .widgets import duration
+
+POLL_SECONDS = 2.0               # how often the live view's progress asks the job how it is doing
+CHART_SECONDS = 5.0              # how often its charts redraw: seconds suffice, and each costs the browser
+
+
+def training_panel(job: jobs.Job) -> None:
+    """The live view of a job: progress, speed, time left and Stop redrawn every 2 s, its curves every 5 s.
+
+    Progress and charts are two fragments, so the charts redraw less often: a
+    browser on the same 2-core machine takes its redrawing time from the
+    training (BENCHMARKS.md, "The app").
+    """
+    if notice := st.session_state.pop("train_notice", None):
+        st.warning(notice, icon=":material/warning:")
+    watching = job.snapshot().active
+
+    @st.fragment(run_every=POLL_SECONDS if watching else None)
+    def progress():
+        snap = job.snapshot()
+        if watching and not snap.active:
+            st.rerun()  # it has just ended: redraw the whole page, so that Start comes back
+        _progress(snap, job)
+
+    with st.container(border=True):
+        progress()
+        live = not watching or st.toggle(
+            "Live charts", value=True, key="train_live_charts",
+            help="Redraw the curves every few seconds while it trains, as plain pictures that are cheap "
+                 "to draw. Off, a browser on the same small machine (2 cores) leaves a little more of it to "
+                 "the training. The interactive curves are drawn in full when the training ends.")
+
+        @st.fragment(run_every=CHART_SECONDS if watching and live else None)
+        def curves():
+            snap = job.snapshot()
+            if not live:
+                st.caption("Live charts are off: the curves are drawn when the training ends.")
+            elif snap.active or _recent(job):
+                _curves(snap)
+            else:
+                with st.expander("Training curves"):
+                    _curves(snap)
+
+        curves()
+
+
+def _recent(job: jobs.Job) -> bool:
+    """Whether this session started the job, or it ended less than ten minutes ago (say, before a reload)."""
+    if st.session_state.get("train_started") == job.run.id:
+        return True
+    try:
+        return time.time() - job.run.status_record().get("updated", 0) < 600
+    except runs.RunError:
+        return False
+
+
+def _progress(snap: jobs.Snapshot, job: jobs.Job) -> None:
+    title = "Training now" if snap.active else "Last training"
+    st.markdown(f"#### {title}: run `{snap.run_id}`")
+    steps = max(1, snap.steps_per_epoch)
+    if snap.status == jobs.STARTING:
+        text = "Getting ready: drawing the images, building the network…"
+    elif snap.active and snap.epoch == 1 and snap.batch == 0:
+        text = "Compiling the network: the first batch takes a few seconds…"
+    elif snap.active and snap.progress >= 1:
+        text = "Trained; now testing it on the test images…"
+    elif snap.status == jobs.STOPPING:
+        text = f"Stopping at epoch {snap.epoch}/{snap.epochs} · batch {snap.batch}/{steps}, then testing…"
+    elif snap.active:
+        text = f"Epoch {snap.epoch}/{snap.epochs} · batch {snap.batch}/{steps}"
+    else:
+        text = f"{snap.status.capitalize()} at epoch {snap.epoch}/{snap.epochs} · batch {snap.batch}/{steps}"
+    st.progress(snap.progress, text=text)
+    speed, left, spent, score = st.columns(4)
+    # the unit in the label: "1,067 images/s" is too wide for a quarter of the page and gets cut
+    speed.metric("Speed, images/s", f"{snap.images_per_second:,.0f}" if snap.images_per_second else "–")
+    left.metric("Time left", duration(snap.eta_seconds) if snap.active else "–")
+    spent.metric("Elapsed", duration(snap.elapsed_seconds))
+    last = snap.history[-1] if snap.history else {}
+    if snap.test_accuracy is not None:
+        score.metric("Test accuracy", f"{snap.test_accuracy:.1%}")
+    elif last.get("val_accuracy") is not None:
+        score.metric("Validation accuracy", f"{last['val_accuracy']:.1%}", help="After the last finished epoch.")
+    else:
+        score.metric("Training accuracy", f"{last['accuracy']:.1%}" if last else "–",
+                     help="Over the last finished epoch (no validation hold-out in this run).")
+    if snap.status == jobs.STOPPING:
+        st.info("Stopping after this batch… What it has learnt so far is kept and tested.",
+                icon=":material/pause_circle:")
+    elif snap.active:
+        st.button("Stop", icon=":material/stop_circle:", key="train_stop", on_click=job.stop,
+                  help="Stop after the batch under way; the model trained so far is kept and tested.")
+    else:
+        _outcome(snap)
+
+
+def _outcome(snap: jobs.Snapshot) -> None:
+    done = f"{len(snap.history)} of {snap.epochs} epochs"
+    tested = f", test accuracy **{snap.test_accuracy:.1%}**" if snap.test_accuracy is not None else ""
+    if snap.status == runs.FINISHED:
+        st.success(f"**Finished:** {done}{tested}.", icon=":material/check_circle:")
+    elif snap.status == runs.STOPPED:
+        st.warning(f"**Stopped** after {done}; the model trained so far was kept{tested}.",
+                   icon=":material/stop_circle:")
+    else:
+        st.error(f"**Failed:** {snap.error or 'no reason was recorded'}", icon=":material/error:")
+    st.page_link("pages/results.py", label=f"See the results of run {snap.run_id}", icon=":material/insights:",
+                 query_params={"run": snap.run_id})
+
+
+def _curves(snap: jobs.Snapshot) -> None:
+    """The per-batch and per-epoch curves: static SVG while it trains, interactive Plotly once it has ended.
+
+    The live ones are redrawn every few seconds, and a browser on the same small machine spent a
+    fifth of a core redrawing Plotly, taken from the training. An SVG image it decodes and paints
+    natively, with no script. (Not st.html: its sanitiser, DOMPurify's HTML profile, drops SVG.)
+    """
+    if not snap.batches:
+        st.caption("The curves appear after the first batch.")
+        return
+    per_batch, per_epoch = st.columns([3, 2])
+    b = snap.batches
+    window = max(1, min(20, snap.epochs * snap.steps_per_epoch // 10))  # one window for the whole run
+    steps, loss, accuracy = [r["step"] for r in b], [r["loss"] for r in b], [r["accuracy"] for r in b]
+    if snap.active:
+        per_batch.container(key="train_batch_curves").image(
+            svg_charts.batch_curves(steps, loss, accuracy, smooth=window), width="stretch",
+            alt=f"Loss and accuracy per batch, up to batch {steps[-1]:,}")
+    else:
+        figure = charts.batch_curves(steps, loss, accuracy, smooth=window)
+        figure.update_layout(legend_y=1.12, margin_t=70)  # the legend above the subplot titles, not on them
+        per_batch.plotly_chart(figure, key="train_batch_curves", config={"displayModeBar": False})
+    with per_epoch:
+        metric = st.segmented_control("Per epoch", ["accuracy", "loss"], default="accuracy", required=True,
+                                      key="train_epoch_metric")
+        if not snap.history:
+            st.caption("Train and validation curves appear after the first epoch.")
+        elif snap.active:
+            st.container(key="train_epoch_curves").image(
+                svg_charts.epoch_curves({"": list(snap.history)}, metric=metric), width="stretch",
+                alt=f"{metric.capitalize()} per epoch, up to epoch {len(snap.history)}")
+        else:
+            figure = charts.epoch_curves({"": list(snap.history)}, metric=metric)
+            if metric == "accuracy":
+                figure.update_yaxes(range=[0, 1])  # the whole scale: early epochs would otherwise look odd
+            st.plotly_chart(figure, key="train_epoch_curves", config={"displayModeBar": False})

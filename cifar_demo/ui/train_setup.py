@@ -1,0 +1,170 @@
+"""The Train page's set-up: the preset, the training settings (one widget per row of the settings
+table), the run's configuration, and Start."""
+from __future__ import annotations
+
+import streamlit as st
+
+from .. import data, jobs, recipes
+from ..settings import AUGMENTATION, DATA, OPTIMISATION, REGULARISATION, SETTINGS, TESTING, Setting, TrainConfig
+from ..spec import SpecError
+from . import cached_data, error_box
+from .layer_editor import TRAIN_BASE, TRAIN_EDITED, TRAIN_SPEC, TRAIN_VERSION, load_layers
+
+TRAIN_LOADED = "train_loaded"    # a note for the Train page: whose settings were loaded, and what had to change
+COLUMNS = {"Optimisation": (OPTIMISATION,), "Data and regularisation": (DATA, AUGMENTATION, REGULARISATION),
+           "Testing and reproducibility": (TESTING,)}
+PAGE_DEFAULTS = {"subset": 10_000}  # the page starts smaller than the presets: a lesson, not a benchmark
+WARMING = ("cosine", "warmup_linear")  # the schedules that have a warm-up
+
+
+def _choose_preset() -> None:
+    ss = st.session_state
+    load_layers(ss["train_preset"])
+    for name in [k for k in ss if str(k).startswith(f"train_hp_{ss[TRAIN_BASE]}_")]:
+        del ss[name]  # its settings start again from the tutorial's defaults
+
+
+def pick_preset() -> str:
+    """The preset select box and its story; choosing one loads its layers and settings. Returns its key."""
+    ss = st.session_state
+    if TRAIN_SPEC not in ss:
+        load_layers(recipes.DEFAULT_PRESET)
+    ss.setdefault("train_preset", ss[TRAIN_BASE])  # a widget's value is dropped when the user leaves the page
+    if note := ss.pop(TRAIN_LOADED, None):
+        st.info(note, icon=":material/replay:")
+    key = st.selectbox("Start from a preset", list(recipes.PRESETS), key="train_preset",
+                       format_func=lambda k: recipes.PRESETS[k].title, on_change=_choose_preset)
+    edited = " You have edited its layers, so this run will be saved as **custom**." if ss[TRAIN_EDITED] else ""
+    st.caption(recipes.PRESETS[key].about + edited)
+    return key
+
+
+def load_config(config: dict, run_id: str) -> None:
+    """Put a run's layers and settings into the Train page's widgets, to train again with them.
+
+    Call before the Train page draws its widgets (then switch to it). A setting
+    the page does not offer becomes the nearest one it does, and the page says so.
+    """
+    ss = st.session_state
+    base = config.get("preset") if config.get("preset") in recipes.PRESETS else recipes.DEFAULT_PRESET
+    preset_spec = [dict(layer) for layer in recipes.preset(base).spec]
+    spec = [dict(layer) for layer in config.get("spec") or preset_spec]
+    ss[TRAIN_BASE] = ss["train_preset"] = base
+    ss[TRAIN_SPEC], ss[TRAIN_EDITED] = spec, spec != preset_spec
+    ss[TRAIN_VERSION] = ss.get(TRAIN_VERSION, 0) + 1
+    values, changed = widget_values(config)
+    for name, value in values.items():
+        ss[f"train_hp_{base}_{name}"] = value
+    ss[TRAIN_LOADED] = (f"Loaded the layers and settings of run **{run_id}**: change what you like, then start."
+                        + (f" This page does not offer some of them, so: {'; '.join(changed)}." if changed else ""))
+
+
+def widget_values(config: dict) -> tuple[dict, list[str]]:
+    """(the training-settings widgets' values for a run's config, what had to change and how, in words).
+
+    Each value is one its widget offers: a choice among its options, a number within its bounds.
+    """
+    default = TrainConfig.for_preset(recipes.DEFAULT_PRESET)
+    values, changed = {}, []
+    for name, setting in SETTINGS.items():
+        want = config.get(name, getattr(default, name))
+        values[name] = _offered(setting, want)
+        if values[name] != want:
+            changed.append(f"{setting.label.lower()} {_show(setting, want)} → {_show(setting, values[name])}")
+    return values, changed
+
+
+def _offered(setting: Setting, want):
+    """The value nearest ``want`` that the setting's widget offers."""
+    if setting.kind is bool:
+        return bool(want)
+    if setting.options:
+        if want in setting.options:
+            return want
+        if setting.kind is str:
+            return setting.options[0]
+        def size(v):
+            return setting.high if v is None else v  # None: all the images
+
+        return min(setting.options, key=lambda o: abs(size(o) - size(want)))
+    low = setting.low if setting.low is not None else want
+    high = setting.high if setting.high is not None else want
+    return setting.kind(min(max(want, low), high))
+
+
+def _show(setting: Setting, value) -> str:
+    if value is None:
+        return "all"
+    return f"{value:,}" if setting.kind is int else f"{value:g}" if setting.kind is float else str(value)
+
+
+def training_settings(base: str) -> dict:
+    """A widget per training setting, in three columns, starting from the preset's values; returns
+    TrainConfig fields."""
+    start = TrainConfig.for_preset(base)
+    values = {}
+    for (title, sections), column in zip(COLUMNS.items(), st.columns(len(COLUMNS), gap="large")):
+        with column:
+            st.markdown(f"**{title}**")
+            for name, setting in SETTINGS.items():
+                if setting.section in sections:
+                    default = PAGE_DEFAULTS.get(name, getattr(start, name))
+                    off = name == "warmup_epochs" and values.get("schedule") not in WARMING
+                    values[name] = _widget(setting, default, key=f"train_hp_{base}_{name}", disabled=off)
+    n = values["subset"] or 50_000
+    n_val = round(n * values["validation_split"])
+    st.caption(f"Trains on {n - n_val:,} images, {max(1, (n - n_val) // values['batch_size']):,} batches per "
+               "epoch; " + (f"validates on {n_val:,} held out." if n_val else "no validation hold-out."))
+    return values
+
+
+def _widget(setting: Setting, default, *, key: str, disabled: bool = False):
+    """The widget for one setting, by its row of the table: its value."""
+    common = {"key": key, "help": setting.help, "persist_state": "session", "disabled": disabled}
+    label = setting.title()
+    if setting.kind is bool:
+        return st.checkbox(label, bool(default), **common)
+    if setting.options:
+        options = list(setting.options)
+        names = setting.names or {None: f"all {setting.high:,.0f}"}
+        return st.selectbox(label, options, options.index(_offered(setting, default)),
+                            format_func=lambda o: names.get(o, f"{o:,}" if isinstance(o, int) else str(o)), **common)
+    kind = setting.kind
+    low = kind(setting.low) if setting.low is not None and not setting.low_open else None
+    high = kind(setting.high) if setting.high is not None else None
+    if setting.slider:
+        return kind(st.slider(label, low, high, kind(default), kind(setting.step or 1), **common))
+    number = {"step": setting.step, "format": "%g"} if kind is float else {}
+    return kind(st.number_input(label, low, high, kind(default), **number, **common))
+
+
+def train_config(base: str, spec: list[dict], settings: dict) -> TrainConfig | None:
+    """The run's config, or None after saying why these settings cannot train."""
+    preset = "custom" if st.session_state.get(TRAIN_EDITED) else base
+    try:
+        return TrainConfig.for_preset(base, **{**settings, "preset": preset, "spec": tuple(spec)})
+    except (ValueError, SpecError) as exc:
+        error_box(f"**These settings cannot train:** {exc}.")
+        return None
+
+
+def start_button(config: TrainConfig | None, busy: jobs.Job | None) -> None:
+    """Start training in the background; disabled while the config is invalid or another job trains."""
+    if busy is not None:
+        st.info(f"Run `{busy.run.id}` is training now (see above); start the next one when it is done or "
+                f"stopped.", icon=":material/hourglass_top:")
+    if problem := st.session_state.pop("train_error", None):
+        error_box(problem)
+    st.button("Start training", type="primary", icon=":material/play_arrow:", key="train_start",
+              disabled=config is None or busy is not None, on_click=_start, args=(config,))
+
+
+def _start(config: TrainConfig) -> None:
+    # a callback, so the job starts before the page reruns and the rerun already shows it
+    try:
+        job = jobs.start(config, data=cached_data())
+        st.session_state["train_started"] = job.run.id
+    except jobs.JobBusyError as exc:
+        st.session_state["train_notice"] = f"Not started: {exc}. Here is that training instead."
+    except data.DataError as exc:
+        st.session_state["train_error"] = f"Not started: the CIFAR-10 data set could not be loaded. {exc}"
