@@ -5,7 +5,7 @@ usage: CIFAR10_PATH=../shared/data/cifar-10-python.tar.gz python benchmarks/benc
            [--every 2] [--turn 3] [--json OUT]
 
 Each preset trains with its own settings through the app's training path
-(jobs.train: the same code the Train page and the CLI run). Four times an
+(trainer.train: the same code the Train page and the CLI run). Four times an
 epoch (``--readings``), at each epoch's end, and with ``--every S`` also each
 time the preset's clock passes another S seconds, the model as it stands is
 tested on all 10,000 test images (with the preset's test-time augmentation);
@@ -37,7 +37,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from cifar_demo import data, evaluation, jobs, runs, settings
+from cifar_demo import data, evaluation, runs, settings, trainer
 
 TARGETS = (0.70, 0.75, 0.85)
 
@@ -131,7 +131,7 @@ def measure(key: str, dataset, max_epochs: int | None, readings: int, turns: Tur
     try:
         with tempfile.TemporaryDirectory() as folder:
             run = runs.create(config.to_dict(), base=folder)
-            jobs.train(config, run, data=dataset, callbacks=[Test()])
+            trainer.train(config, run, data=dataset, callbacks=[Test()])
     finally:
         turns.done(key)
     reached = {f"{t:.0%}": next((r["train_seconds"] for r in rows if r["test_accuracy"] >= t), None)

@@ -24,7 +24,7 @@ class Monitor(keras.callbacks.Callback):
     Before each step it sets the learning rate to ``schedule(step)``. After each
     batch it tells ``listener`` {"event": "batch", "epoch", "batch", "step",
     "loss", "accuracy", "lr"} (this batch's own loss and accuracy); it stops
-    training after the current batch once ``stop_event`` is set, and on a NaN or
+    training after the current batch once ``should_stop()`` says so, and on a NaN or
     infinite loss, leaving the reason in ``.diverged``. After each complete
     epoch it validates on ``validation`` (a dataset, or None), calls
     ``on_epoch(row, model)`` (to save it) and then tells ``listener``
@@ -32,11 +32,11 @@ class Monitor(keras.callbacks.Callback):
     An epoch cut short by a stop is not reported: it is not a finished epoch.
     """
 
-    def __init__(self, listener: Listener, *, steps_per_epoch: int, stop_event=None,
+    def __init__(self, listener: Listener, *, steps_per_epoch: int, should_stop: Callable[[], bool] | None = None,
                  schedule: Callable[[int], float] | None = None, validation=None,
                  on_epoch: Callable[[dict, object], None] | None = None):
         super().__init__()
-        self.listener, self.steps_per_epoch, self.stop_event = listener, steps_per_epoch, stop_event
+        self.listener, self.steps_per_epoch, self.should_stop = listener, steps_per_epoch, should_stop
         self.schedule, self.validation, self.on_epoch = schedule, validation, on_epoch
         self.diverged = None
         self.epoch = 0
@@ -66,7 +66,7 @@ class Monitor(keras.callbacks.Callback):
             self.diverged = (f"the loss became {mean_loss} at epoch {self.epoch}, batch {n}: "
                              f"training diverged. Try a smaller learning rate.")
             self.model.stop_training = True
-        elif self.stop_event is not None and self.stop_event.is_set():
+        elif self.should_stop is not None and self.should_stop():
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):

@@ -9,9 +9,10 @@ import contextlib
 import os
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
-from . import data, recipes, runs
+from . import data, live, recipes, runs, trainer, trainqueue
 from .inference import ImageError
 from .progress import watch
 from .settings import SETTINGS, TrainConfig
@@ -40,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a preset and save the run under the runs folder")
     t.add_argument("--preset", default=recipes.DEFAULT_PRESET, choices=list(recipes.PRESETS))
+    t.add_argument("--queue", action="store_true",
+                   help="put the run in the training queue and return: a worker process trains it in turn")
     for name, setting in SETTINGS.items():
         _setting_option(t, name, setting)
     _distribution_options(t)
@@ -47,8 +50,16 @@ def _parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("resume", help="go on training a stopped or interrupted run, in its own folder")
     g.add_argument("run", help="run id from `runs`, or a run folder")
+    g.add_argument("--queue", action="store_true", help="put it in the training queue and return")
     _distribution_options(g)
     g.set_defaults(func=cmd_resume)
+
+    st = sub.add_parser("stop", help="stop a training (it keeps what it trained), or take a queued run out")
+    st.add_argument("run", help="run id from `runs`, or a run folder")
+    st.set_defaults(func=cmd_stop)
+
+    w = sub.add_parser("worker", help="train the queued runs in turn (the app starts one by itself)")
+    w.set_defaults(func=cmd_worker)
 
     e = sub.add_parser("evaluate", help="test-set accuracy, per-class report and confusions of a model")
     e.add_argument("model", nargs="?", help="run id, run folder or .keras file (default: the shipped model)")
@@ -119,17 +130,28 @@ def _placement(args):
 # --- train ------------------------------------------------------------------------------------------------
 
 def cmd_train(args) -> int:
-    from . import jobs
     overrides = {k: getattr(args, k) for k in SETTINGS if getattr(args, k) is not None}
     config = TrainConfig.for_preset(args.preset, **overrides)
+    if args.queue:
+        run = trainqueue.enqueue(config)
+        print(f"queued run {run.id}: place {trainqueue.place(run)} in the queue "
+              f"(watch it in the app, or `runs`; stop it with `stop {run.id}`)")
+        return 0
     place = _placement(args)
     dataset = data.load()
     # every worker of a cluster trains; only the chief keeps the run, the others train into a scratch folder
     with contextlib.nullcontext(None) if place.chief else tempfile.TemporaryDirectory(prefix="cifar-demo-") as base:
-        job = jobs.start(config, data=dataset, strategy=place.strategy, base=base)
-        print(f"training {recipes.preset(args.preset).title} into {job.run.path} on {place.describe()}",
-              file=sys.stderr)
-        return watch(job)
+        run = runs.create(config.to_dict(), base=base)
+        print(f"training {recipes.preset(args.preset).title} into {run.path} on {place.describe()}", file=sys.stderr)
+        return watch(run, _in_thread(config, run, data=dataset, strategy=place.strategy))
+
+
+def _in_thread(config: TrainConfig, run: runs.Run, **options) -> threading.Thread:
+    """The training in a thread of this process, so that this one can show its progress and catch Ctrl-C."""
+    thread = threading.Thread(target=trainer.train, args=(config, run), kwargs=options, name=f"train-{run.id}",
+                              daemon=True)
+    thread.start()
+    return thread
 
 
 def cmd_export(args) -> int:
@@ -141,14 +163,37 @@ def cmd_export(args) -> int:
 
 
 def cmd_resume(args) -> int:
-    from . import jobs
     run = runs.open_run(args.run)
-    jobs.resumable(run)  # refuse before loading the data set
+    config = trainer.resumable(run)  # refuse before loading the data set
+    if args.queue:
+        trainqueue.enqueue_resume(run)
+        print(f"queued run {run.id} to resume: place {trainqueue.place(run)} in the queue")
+        return 0
     place = _placement(args)
-    job = jobs.resume(run, data=data.load(), strategy=place.strategy)
+    dataset = data.load()
     done = len(run.history())
-    print(f"resuming {run.id} at epoch {done + 1} of {job.config.epochs}", file=sys.stderr)
-    return watch(job, epochs_shown=done)
+    print(f"resuming {run.id} at epoch {done + 1} of {config.epochs}", file=sys.stderr)
+    return watch(run, _in_thread(config, run, data=dataset, strategy=place.strategy, resume=True), epochs_shown=done)
+
+
+def cmd_stop(args) -> int:
+    run = runs.open_run(args.run)
+    status = run.status
+    if status == runs.QUEUED:
+        trainqueue.cancel(run)
+        print(f"cancelled run {run.id}: it had not started")
+    elif status == runs.RUNNING:
+        live.request_stop(run)
+        print(f"asked run {run.id} to stop after the batch under way; what it has trained is kept and tested")
+    else:
+        raise runs.RunError(f"run {run.id} is {status}, not training or queued: there is nothing to stop")
+    return 0
+
+
+def cmd_worker(args) -> int:
+    done = trainqueue.work(on_start=lambda run: print(f"training queued run {run.id}", flush=True))
+    print(f"the queue is empty or another worker has it: trained {done} run{'s' * (done != 1)}")
+    return 0
 
 
 # --- evaluate / predict ------------------------------------------------------------------------------------
@@ -230,10 +275,12 @@ def cmd_runs(args) -> int:
     if not found:
         print(f"no runs under {runs.root()} yet: start one with `python -m cifar_demo train`")
         return 0
+    line = {run.id: n for n, run in enumerate(trainqueue.queued(), start=1)}
     print(f"{'run':<36}{'status':<13}{'epochs':>8}{'best val':>10}{'test acc':>10}")
     for run in found:
         s = run.summary()
-        print(f"{s['id']:<36}{s['status']:<13}{s['epochs']:>8}{_percent(s['best_val_accuracy']):>10}"
+        status = f"queued #{line[run.id]}" if run.id in line else s["status"]
+        print(f"{s['id']:<36}{status:<13}{s['epochs']:>8}{_percent(s['best_val_accuracy']):>10}"
               f"{_percent(s['test_accuracy']):>10}")
     return 0
 

@@ -2,32 +2,32 @@
 from __future__ import annotations
 
 import sys
-import time
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from . import runs
+from . import live, runs
 
 
-def watch(job, epochs_shown: int = 0) -> int:
-    """A progress bar until the job ends (Ctrl-C stops it, keeping the model); 1 if it failed."""
+def watch(run: runs.Run, thread, epochs_shown: int = 0) -> int:
+    """A progress bar, from the run's folder, until ``thread``'s training ends (Ctrl-C asks it to stop,
+    keeping the model); 1 if it failed."""
     with TrainingProgress(epochs_shown) as bar:
         try:
-            while job.active:
-                bar.show(job.snapshot())
-                time.sleep(0.5)
+            while thread.is_alive():
+                bar.show(live.snapshot(run))
+                thread.join(0.5)
         except KeyboardInterrupt:
             bar.say("stopping after this batch (the model trained so far is kept)…")
-            job.stop()
-            job.join()
-        snap = job.join()
+            live.request_stop(run)
+            thread.join()
+        snap = live.snapshot(run)
         bar.show(snap)
     if snap.status == runs.FAILED:
         print(f"error: training failed: {snap.error}", file=sys.stderr)
         return 1
     acc = f"{snap.test_accuracy:.2%}" if snap.test_accuracy is not None else "n/a"
-    print(f"{snap.status}: run {job.run.id}, {len(snap.history)} epochs, test accuracy {acc}")
+    print(f"{snap.status}: run {run.id}, {len(snap.history)} epochs, test accuracy {acc}")
     return 0
 
 

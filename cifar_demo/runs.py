@@ -31,8 +31,11 @@ from .spec import describe_spec
 DEFAULT_ROOT = "runs"
 MODEL_FILE = "model.keras"
 RUNNING, FINISHED, STOPPED, FAILED, INTERRUPTED = "running", "finished", "stopped", "failed", "interrupted"
+QUEUED, CANCELLED = "queued", "cancelled"  # waiting for a trainer; taken out of the queue before it started
 IMPORTED = "imported"            # a model uploaded from elsewhere: no training of ours, so no history
-DONE = (FINISHED, STOPPED, FAILED)                   # a training that has ended, one way or another
+DONE = (FINISHED, STOPPED, FAILED, CANCELLED)        # a training that has ended, one way or another
+HEARTBEAT_FILE = "heartbeat"     # touched every few seconds by the trainer (live.py)
+HEARTBEAT_STALE = 20.0           # seconds without a touch after which a trainer is taken for dead
 USABLE = (FINISHED, STOPPED, INTERRUPTED, IMPORTED)  # a model that is no longer changing: it can predict
 RESUMABLE = (STOPPED, INTERRUPTED, FAILED)           # a training that can go on from its last finished epoch
 _live_here: set[str] = set()  # ids of runs this process is training right now
@@ -48,13 +51,18 @@ def root() -> Path:
 
 
 def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` lives on this machine; a zombie (killed, not yet reaped by its parent) does not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc to ask: take kill's word
 
 
 @dataclass(frozen=True)
@@ -85,10 +93,17 @@ class Run:
         return state
 
     def _still_running(self, record: dict) -> bool:
+        """Whether the process that marked the run running still trains it: alive (when on this machine)
+        and still touching the heartbeat file (when it keeps one)."""
         pid = record.get("pid")
         if pid == os.getpid():
             return self.id in _live_here
-        return isinstance(pid, int) and record.get("host") == os.uname().nodename and _pid_alive(pid)
+        if record.get("host") == os.uname().nodename and not (isinstance(pid, int) and _pid_alive(pid)):
+            return False
+        try:
+            return time.time() - (self.path / HEARTBEAT_FILE).stat().st_mtime < HEARTBEAT_STALE
+        except FileNotFoundError:
+            return record.get("host") == os.uname().nodename  # a trainer without a heartbeat: its pid decides
 
     @property
     def model_path(self) -> Path:
@@ -183,8 +198,9 @@ def default_run() -> Run | None:
     return Run(path) if (path / MODEL_FILE).is_file() else None
 
 
-def create(config: dict, *, base: Path | None = None, name: str | None = None) -> Run:
-    """A new run folder named by time and ``name`` (default: the preset), holding config.json and a running status."""
+def create(config: dict, *, base: Path | None = None, name: str | None = None, status: str = RUNNING) -> Run:
+    """A new run folder named by time and ``name`` (default: the preset), holding config.json and ``status``
+    (running: this process trains it now; queued: a trainer will)."""
     base = Path(base or root())
     slug = re.sub(r"[^a-z0-9_]+", "-", str(name or config.get("preset", "custom")).lower()).strip("-")[:60]
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -197,7 +213,7 @@ def create(config: dict, *, base: Path | None = None, name: str | None = None) -
             continue
     run = Run(path)
     files.write_json(path / "config.json", config)
-    run.set_status(RUNNING, created=time.time())
+    run.set_status(status, created=time.time())
     return run
 
 

@@ -1,7 +1,7 @@
 """Home: what the app is, its four steps, where the data came from, which models exist."""
 import streamlit as st
 
-from cifar_demo import data, jobs, runs, ui
+from cifar_demo import data, live, runs, ui
 
 STEPS = [
     ("pages/explore.py", "1 · Explore the data", ":material/grid_view:",
@@ -56,8 +56,8 @@ with models_col:
     default_metric.metric("Default model", f"{default_acc:.1%}" if default_acc else ("ships" if default else "not yet"),
                           help="A model trained in advance (the long preset) that comes with the app, so you can "
                                "classify a photo before training anything: its test accuracy.")
-    job = jobs.current()
-    snap = job.snapshot() if job is not None else None
+    training = live.training_now()
+    snap = live.snapshot(training[0]) if training else None
     if snap is not None and snap.active:
         st.progress(snap.progress, text=f"Training **{snap.run_id}** now: epoch {snap.epoch} of {snap.epochs}, "
                                         f"{snap.progress:.0%} done")

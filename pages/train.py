@@ -1,22 +1,23 @@
 """Train: pick a preset or edit the layers, set the training, start it and watch it live."""
 import streamlit as st
 
-from cifar_demo import jobs, ui
+from cifar_demo import live, trainqueue, ui
 
 ui.page_guard()
 from cifar_demo.ui import layer_editor, train_live, train_setup  # after the guard: the heavier imports
 
 st.title("Train a network")
-st.caption("Training runs in the background: switch pages or reload, and it goes on. "
-           "Come back here to watch it.")
+st.caption("Each training runs in a process of its own: switch pages, reload, even stop the app, and it goes "
+           "on. Come back here to watch it; every browser sees the same trainings.")
 
-job = jobs.current()
-busy = job if job is not None and job.snapshot().active else None
-if job is not None:
-    train_live.training_panel(job)
+training = live.training_now()
+for run in training or [r for r in [train_live.last_training()] if r is not None]:
+    train_live.training_panel(run)
+train_live.queue_panel(trainqueue.queued())
 
 # While it trains the set-up is drawn only when opened: the browser redraws the whole page at each
 # progress update, and a page with every set-up widget cost it nearly twice the CPU, taken from the training.
+busy = bool(training)
 setup = st.expander("Set up the next training", key="train_setup_open", on_change="rerun") if busy else st.container()
 with setup:
     if busy and not setup.open:

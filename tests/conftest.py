@@ -30,11 +30,11 @@ def cifar():
 @pytest.fixture(scope="session")
 def tiny_runs(tmp_path_factory, cifar):
     """A runs folder holding one small trained model (two_block, 400 images, 1 epoch)."""
-    from cifar_demo import jobs, runs
+    from cifar_demo import runs, trainer
     from cifar_demo.settings import TrainConfig
     folder = tmp_path_factory.mktemp("tiny_runs")
     config = TrainConfig.for_preset("two_block", epochs=1, subset=400, test_subset=300)
-    jobs.train(config, runs.create(config.to_dict(), base=folder), data=cifar)
+    trainer.train(config, runs.create(config.to_dict(), base=folder), data=cifar)
     return folder
 
 

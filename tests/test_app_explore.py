@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cifar_demo import jobs, runs
+from cifar_demo import files, live, runs
 from cifar_demo.data import CLASS_NAMES
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -48,14 +48,14 @@ def test_home_shows_the_four_steps_and_no_models_yet(monkeypatch):
     assert [img.captions[0] for img in at.get("image")] == list(CLASS_NAMES)
 
 
-def test_home_shows_the_training_under_way(monkeypatch):
-    snapshot = jobs.Snapshot("20261122-101500-two_block", jobs.RUNNING, epoch=2, epochs=4, batch=5,
-                             steps_per_epoch=10)
-    monkeypatch.setattr(jobs, "current", lambda: type("Job", (), {"snapshot": lambda self: snapshot})())
+def test_home_shows_the_training_under_way():
+    run = runs.create({"preset": "two_block", "epochs": 4}, name="two_block")  # marked running by this process
+    files.write_json(run.path / live.LIVE_FILE, {"phase": live.RUNNING, "epoch": 2, "epochs": 4, "batch": 5,
+                                                 "steps_per_epoch": 10, "started": 0})
     at = open_page("pages/home.py")
     progress = at.main.get("progress")
     assert len(progress) == 1 and progress[0].proto.value == 37  # 15 of 40 batches
-    assert "20261122-101500-two_block" in progress[0].proto.text and "epoch 2 of 4" in progress[0].proto.text
+    assert run.id in progress[0].proto.text and "epoch 2 of 4" in progress[0].proto.text
     assert any("train" in link.proto.page and "Watch" in link.proto.label for link in at.get("page_link"))
 
 

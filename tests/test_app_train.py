@@ -1,12 +1,13 @@
 """The Train page in Streamlit's AppTest: the layer editor, its summary, the settings, and a real tiny training."""
 import base64
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cifar_demo import jobs, models, recipes, runs
+from cifar_demo import files, live, models, recipes, runs, trainqueue
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -39,21 +40,34 @@ def button(at, prefix: str, i: int):
 
 
 @pytest.fixture(autouse=True)
-def no_job_left_running():
+def nothing_left_training():
+    """Whatever a test queued or started in its runs folder is cancelled or stopped, and has ended, after it."""
     yield
-    job = jobs._current  # not jobs.current(), which a test may have replaced
-    if job is not None and job.active:
-        job.stop()
-        job.join(120)
+    for run in trainqueue.queued():
+        try:
+            trainqueue.cancel(run)
+        except runs.RunError:
+            pass
+    for run in live.training_now():
+        live.request_stop(run)
+    deadline = time.time() + 120
+    while live.training_now() and time.time() < deadline:
+        time.sleep(0.5)
 
 
-@pytest.fixture
-def idle(monkeypatch):
-    """No job in this process, whatever earlier tests trained."""
-    monkeypatch.setattr(jobs, "current", lambda: None)
+def fake_run(status: str, *, batches=(), history=(), error=None) -> runs.Run:
+    """A run folder as a trainer leaves it: config, status, history and live.json (written by this process)."""
+    run = runs.create({"preset": "fast", "epochs": 8})
+    files.write_json(run.path / "history.json", list(history))
+    files.write_json(run.path / live.LIVE_FILE, {"phase": live.RUNNING, "epoch": 1, "epochs": 8,
+                                                 "batch": len(batches), "steps_per_epoch": 100,
+                                                 "batches": list(batches), "started": time.time()})
+    if status != runs.RUNNING:
+        run.set_status(status, error=error)
+    return run
 
 
-def test_default_is_the_fast_preset_with_its_summary(idle):
+def test_default_is_the_fast_preset_with_its_summary():
     at = train_page()
     assert not at.exception
     assert at.selectbox(key="train_preset").value == "fast"
@@ -73,7 +87,7 @@ def test_default_is_the_fast_preset_with_its_summary(idle):
     assert not start_button(at).disabled
 
 
-def test_choosing_a_preset_loads_its_layers_and_settings(idle):
+def test_choosing_a_preset_loads_its_layers_and_settings():
     at = train_page()
     at.selectbox(key="train_preset").select("keras_tutorial").run()
     assert not at.exception
@@ -83,7 +97,7 @@ def test_choosing_a_preset_loads_its_layers_and_settings(idle):
     assert "Reported 75% test accuracy" in texts(at, "caption")
 
 
-def test_removing_the_softmax_is_a_clear_error_and_start_is_disabled(idle):
+def test_removing_the_softmax_is_a_clear_error_and_start_is_disabled():
     at = train_page()
     n = len(recipes.PRESETS["fast"].spec)
     button(at, "train_remove_", n - 1).click().run()
@@ -99,7 +113,7 @@ def test_removing_the_softmax_is_a_clear_error_and_start_is_disabled(idle):
     assert len(layer_names(at)) == n
 
 
-def test_a_dense_layer_on_a_map_names_the_layer(idle):
+def test_a_dense_layer_on_a_map_names_the_layer():
     at = train_page()
     at.selectbox(key="train_preset").select("two_block").run()
     at.selectbox(key="train_add_kind").select("dense").run()
@@ -112,7 +126,7 @@ def test_a_dense_layer_on_a_map_names_the_layer(idle):
     assert start_button(at).disabled
 
 
-def test_move_edit_and_add_layers_update_the_summary(idle):
+def test_move_edit_and_add_layers_update_the_summary():
     at = train_page()
     at.selectbox(key="train_preset").select("two_block").run()  # conv pool conv pool flatten dense dense
     button(at, "train_down_", 0).click().run()  # conv below the first pool
@@ -135,24 +149,15 @@ def test_move_edit_and_add_layers_update_the_summary(idle):
     assert not at.error and not start_button(at).disabled
 
 
-def test_failed_job_shows_its_reason_and_links_to_results(monkeypatch):
-    class FailedJob:
-        run = runs.Run(Path("runs/20260101-000000-fast"))
-
-        def snapshot(self):
-            return jobs.Snapshot("20260101-000000-fast", runs.FAILED, 1, 8, 3, 10, error=(
-                "the loss became nan at epoch 1, batch 3: training diverged. Try a smaller learning rate."))
-
-        def stop(self):
-            raise AssertionError("a finished job is not stopped")
-
-    monkeypatch.setattr(jobs, "current", lambda: FailedJob())
+def test_a_failed_training_shows_its_reason_and_links_to_results():
+    run = fake_run(runs.FAILED, error="the loss became nan at epoch 1, batch 3: training diverged. Try a smaller "
+                                      "learning rate.")
     at = train_page()
     assert not at.exception
     assert "training diverged" in texts(at, "error")
     links = at.get("page_link")
-    assert any("20260101-000000-fast" in link.proto.label for link in links)
-    assert not start_button(at).disabled  # a failed job does not block the next
+    assert any(run.id in link.proto.label for link in links)
+    assert not start_button(at).disabled  # a failed training does not block the next
 
 
 def svg_images(at) -> list[ET.Element]:
@@ -162,24 +167,11 @@ def svg_images(at) -> list[ET.Element]:
             if url.startswith(prefix)]
 
 
-def test_live_charts_are_svg_while_it_trains_and_can_be_turned_off(monkeypatch):
+def test_live_charts_are_svg_while_it_trains_and_can_be_turned_off():
     batches = tuple({"step": i, "epoch": 1, "batch": i, "loss": 2.0 - i / 100, "accuracy": i / 100, "lr": 0.1}
                     for i in range(1, 41))
     history = ({"epoch": 1, "loss": 1.6, "accuracy": 0.4, "val_loss": 1.7, "val_accuracy": 0.38},)
-
-    class RunningJob:
-        run = runs.Run(Path("runs/20260101-000000-fast"))
-        status = jobs.RUNNING
-
-        def snapshot(self):
-            return jobs.Snapshot("20260101-000000-fast", self.status, 1, 8, 40, 100, batches=batches,
-                                 history=history)
-
-        def stop(self):
-            pass
-
-    job = RunningJob()
-    monkeypatch.setattr(jobs, "current", lambda: job)
+    run = fake_run(runs.RUNNING, batches=batches, history=history)
     at = train_page()
     assert not at.exception
     assert at.toggle(key="train_live_charts").value is True
@@ -197,7 +189,7 @@ def test_live_charts_are_svg_while_it_trains_and_can_be_turned_off(monkeypatch):
     assert "Live charts are off" in texts(at, "caption")
     assert "Training now" in texts(at, "markdown")  # the progress goes on
 
-    job.status = runs.STOPPED  # once it has ended the curves are drawn whatever the toggle said, interactive
+    run.set_status(runs.STOPPED)  # once it has ended the curves are drawn whatever the toggle said, interactive
     at.run()
     assert not at.exception
     assert not [t for t in at.toggle if t.key == "train_live_charts"]
@@ -205,66 +197,71 @@ def test_live_charts_are_svg_while_it_trains_and_can_be_turned_off(monkeypatch):
     assert len(at.get("plotly_chart")) == 2 and not svg_images(at)
 
 
+def wait_for(condition, timeout=240, poll=None):
+    """Wait until ``condition()`` holds, calling ``poll()`` (a page's rerun, as a browser would) meanwhile."""
+    deadline = time.time() + timeout
+    while not condition() and time.time() < deadline:
+        time.sleep(1)
+        if poll is not None:
+            poll()
+    assert condition(), "not in time"
+
+
 @pytest.mark.slow
-def test_start_watch_a_second_session_and_stop():
+def test_start_watch_from_a_second_session_and_stop_from_it():
     at = train_page()
     at.selectbox(key="train_hp_fast_subset").select(500).run()
     at.selectbox(key="train_hp_fast_test_subset").select(1000).run()
-    at.number_input(key="train_hp_fast_epochs").set_value(2).run()
+    at.number_input(key="train_hp_fast_epochs").set_value(20).run()
     at.slider(key="train_hp_fast_cutout").set_value(6).run()
     start_button(at).click().run()
     assert not at.exception
-    job = jobs.current()
-    assert job is not None and job.config.subset == 500 and job.config.epochs == 2 and job.config.cutout == 6
-    assert job.config.preset == "fast"
-    assert "Training now" in texts(at, "markdown")
+    (run,) = runs.list_runs()
+    config = run.config
+    assert (config["subset"], config["epochs"], config["cutout"], config["preset"]) == (500, 20, 6, "fast")
+    wait_for(lambda: run.status == runs.RUNNING)  # a worker process took it from the queue
+    assert run.status_record()["pid"] != __import__("os").getpid()
 
-    # another browser session sees the same job and cannot start a second one
+    # another browser session sees the same training, and stops it
     other = train_page()
     assert not other.exception
-    assert f"Training now: run `{job.run.id}`" in texts(other, "markdown")
-    # while it trains the set-up is drawn only once its expander is opened
+    assert f"Training now: run `{run.id}`" in texts(other, "markdown")
+    # while it trains the set-up is drawn only once its expander is opened; Start then joins the queue
     assert not [b for b in other.button if b.key == "train_start"] and not other.selectbox
     other.session_state["train_setup_open"] = True
     other.run()
-    assert f"Run `{job.run.id}` is training now" in texts(other, "info")
-    assert start_button(other).disabled
-
-    next(b for b in at.button if b.key == "train_stop").click().run()
-    assert not at.exception
-    assert job.snapshot().status in (jobs.STOPPING, runs.STOPPED, runs.FINISHED)
-    snap = job.join(120)
-    assert snap.status in (runs.STOPPED, runs.FINISHED)
+    assert start_button(other).label == "Add to the queue" and not start_button(other).disabled
+    next(b for b in other.button if b.key == f"train_stop_{run.id}").click().run()
+    assert not other.exception
+    wait_for(lambda: run.status in (runs.STOPPED, runs.FINISHED))
 
     at.run()
     assert not at.exception
     assert "Last training" in texts(at, "markdown")
     shown = texts(at, "warning") + texts(at, "success")
-    assert ("Stopped" if snap.status == runs.STOPPED else "Finished") in shown
-    assert any(job.run.id in link.proto.label for link in at.get("page_link"))
-    assert not start_button(at).disabled
+    assert ("Stopped" if run.status == runs.STOPPED else "Finished") in shown
+    assert any(run.id in link.proto.label for link in at.get("page_link"))
+    assert start_button(at).label == "Start training"
 
 
 @pytest.mark.slow
-def test_a_tiny_training_polled_to_completion_shows_its_result():
-    import time
-    at = train_page()
-    at.selectbox(key="train_preset").select("two_block").run()
-    at.selectbox(key="train_hp_two_block_subset").select(500).run()
-    at.selectbox(key="train_hp_two_block_test_subset").select(1000).run()
-    at.number_input(key="train_hp_two_block_epochs").set_value(2).run()
-    start_button(at).click().run()
-    job = jobs.current()
-    assert job is not None and job.config.preset == "two_block" and job.config.subset == 500
-    deadline = time.time() + 240
-    while job.active and time.time() < deadline:  # poll the page as a browser would
-        time.sleep(1)
-        at.run()
-        assert not at.exception
-    assert not job.active, "the training did not finish in 4 minutes"
-    at.run()
-    assert not at.exception
-    success = texts(at, "success")
-    assert "Finished" in success and "2 of 2 epochs" in success and "test accuracy" in success
-    assert job.run.status == runs.FINISHED and len(job.run.history()) == 2
-    assert any(job.run.id in link.proto.label for link in at.get("page_link"))
+def test_a_second_start_queues_and_trains_after_the_first():
+    first, second = train_page(), train_page()
+    for at in (first, second):
+        at.selectbox(key="train_preset").select("two_block").run()
+        at.selectbox(key="train_hp_two_block_subset").select(500).run()
+        at.selectbox(key="train_hp_two_block_test_subset").select(1000).run()
+        at.number_input(key="train_hp_two_block_epochs").set_value(2).run()
+    start_button(first).click().run()
+    start_button(second).click().run()
+    assert not first.exception and not second.exception
+    older, newer = sorted(runs.list_runs(), key=lambda r: r.status_record()["created"])
+    assert newer.status == runs.QUEUED and trainqueue.place(newer) in (1, 2)  # the first may not have started yet
+    second.run()
+    assert "Waiting to train" in texts(second, "markdown") and "(yours)" in texts(second, "markdown")
+    wait_for(lambda: newer.status == runs.FINISHED, timeout=400, poll=second.run)
+    assert older.status == runs.FINISHED
+    # in order: the first finished before the second started
+    assert older.status_record()["updated"] <= files.read_json(newer.path / live.LIVE_FILE)["started"] + 1
+    second.run()
+    assert not second.exception and "Finished" in texts(second, "success")

@@ -8,14 +8,14 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory, cifar):
     """A runs folder holding two small trained models."""
-    from cifar_demo import jobs, runs
+    from cifar_demo import runs, trainer
     from cifar_demo.settings import TrainConfig
     folder = tmp_path_factory.mktemp("browser_runs_page")
     made = []
     for seed in (0, 1):
         config = TrainConfig.for_preset("two_block", epochs=1, subset=300, test_subset=300, seed=seed)
         run = runs.create(config.to_dict(), base=folder)
-        jobs.train(config, run, data=cifar)
+        trainer.train(config, run, data=cifar)
         made.append(run.id)
     return folder, made
 

@@ -1,12 +1,11 @@
 """Keep working with runs: resume a stopped one, TensorBoard logs, the runs table, importing a .keras model."""
 import io
-import threading
 import zipfile
 
 import numpy as np
 import pytest
 
-from cifar_demo import jobs, runs, training, transfer
+from cifar_demo import live, runs, trainer, training, transfer
 from cifar_demo.settings import TrainConfig
 
 
@@ -15,9 +14,9 @@ def tiny(**overrides):
     return TrainConfig.for_preset("two_block", **{**base, **overrides})
 
 
-def stop_after_first_epoch(stop: threading.Event):
+def stop_after_first_epoch(run: runs.Run):
     """A listener that asks for a stop as soon as epoch 1 is finished: the stop lands in epoch 2."""
-    return lambda event: stop.set() if event["event"] == "epoch" and event["epoch"] == 1 else None
+    return lambda event: live.request_stop(run) if event["event"] == "epoch" and event["epoch"] == 1 else None
 
 
 # --- resume ------------------------------------------------------------------------------------------------
@@ -26,15 +25,14 @@ def stop_after_first_epoch(stop: threading.Event):
 def test_resume_goes_on_without_losing_or_repeating_an_epoch(cifar):
     config = tiny()
     run = runs.create(config.to_dict())
-    stop = threading.Event()
-    outcome = jobs.train(config, run, data=cifar, listener=stop_after_first_epoch(stop), stop_event=stop)
+    outcome = trainer.train(config, run, data=cifar, listener=stop_after_first_epoch(run))
     assert outcome["status"] == runs.STOPPED and run.status == runs.STOPPED
     assert [row["epoch"] for row in run.history()] == [1]
     first_seconds = run.status_record()["train_seconds"]
 
-    job = jobs.resume(run, data=cifar)
-    snap = job.join(timeout=300)
-    assert snap.status == runs.FINISHED, snap.error
+    outcome = trainer.train(trainer.resumable(run), run, data=cifar, resume=True)
+    snap = live.snapshot(run)
+    assert outcome["status"] == snap.status == runs.FINISHED, snap.error
     history = run.history()
     assert [row["epoch"] for row in history] == [1, 2, 3]
     assert [row["epoch"] for row in snap.history] == [1, 2, 3]  # the live view shows the earlier epoch too
@@ -76,7 +74,7 @@ def test_resume_refuses_what_cannot_go_on(status, has_model, reason):
     if status != runs.RUNNING:
         run.set_status(status)
     with pytest.raises(runs.RunError, match=reason):
-        jobs.resume(run)
+        trainer.resumable(run)
     assert run.status == status  # refusing changes nothing
 
 

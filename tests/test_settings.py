@@ -4,7 +4,7 @@ import io
 import pytest
 from rich.console import Console
 
-from cifar_demo import augment, cli, jobs, progress
+from cifar_demo import augment, cli, live, progress
 from cifar_demo.settings import AUGMENTATION, SETTINGS, TrainConfig, in_section
 
 
@@ -42,7 +42,7 @@ def test_the_command_line_has_a_flag_for_every_setting_with_its_meaning():
 def test_the_progress_bar_shows_batches_speed_time_left_and_the_last_batch():
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, width=140)
-    snap = jobs.Snapshot("r", jobs.RUNNING, epoch=2, epochs=3, batch=5, steps_per_epoch=10,
+    snap = live.Snapshot("r", live.RUNNING, epoch=2, epochs=3, batch=5, steps_per_epoch=10,
                          batches=({"step": 15, "epoch": 2, "batch": 5, "loss": 1.234, "accuracy": 0.5, "lr": 0.1},),
                          history=({"epoch": 1, "loss": 1.5, "accuracy": 0.4},), images_per_second=1234.0,
                          eta_seconds=20.0)

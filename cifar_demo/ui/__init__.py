@@ -9,13 +9,12 @@ of its name (``ui.train_setup``, ``ui.results``, ...), imported after the guard.
 from __future__ import annotations
 
 import contextlib
-import sys
 import threading
 from pathlib import Path
 
 import streamlit as st
 
-from .. import data, jobs, runs
+from .. import data, live, runs, trainqueue
 
 ROOT = Path(__file__).resolve().parents[2]
 # (file, title, icon, url path); the url path is the file's stem, the name Streamlit's
@@ -30,31 +29,13 @@ PAGES = [
     ("pages/predict.py", "Predict", ":material/photo_camera:", "predict"),
 ]
 
-DEFAULT_MODEL = "Default model (ships with the app)"  # how every page names runs.default_run()
-
 _routing = threading.local()  # set while app.py runs a page: each script run has its own thread
 
 
-def keep_keras_session() -> None:
-    """Stop Streamlit calling ``keras.backend.clear_session()`` after every script run.
-
-    Streamlit does that for any app that imported Keras, to reset Keras's
-    global state between reruns. This app trains in a background thread of
-    the server while a page reruns its live view every few seconds, and each
-    clear_session empties TensorFlow's process-wide kernel cache and runs a
-    full garbage collection under the GIL. Measured with a page watching:
-    training in the app ran at a quarter of the command line's speed with
-    it, and at about 60% without it (BENCHMARKS.md, "The app"). Nothing here
-    relies on the reset: models are built and loaded explicitly, and Keras
-    keeps its name counters per thread.
-    """
-    from streamlit.runtime.scriptrunner import script_runner
-    script_runner._clean_problem_modules = _clean_modules_but_keras
-
-
-def _clean_modules_but_keras() -> None:
-    if "matplotlib.pyplot" in sys.modules:  # the other cleanup Streamlit does; kept as it was
-        sys.modules["matplotlib.pyplot"].close("all")
+def navigation(position: str = "sidebar"):
+    """st.navigation over PAGES: the page to run (app.py runs it)."""
+    return st.navigation([st.Page(path, title=title, icon=icon, url_path=url, default=url == "home")
+                          for path, title, icon, url in PAGES], position=position)
 
 
 @contextlib.contextmanager
@@ -70,15 +51,16 @@ def routed():
 def page_guard() -> None:
     """Call first in every page: send a page run outside app.py back through app.py.
 
-    While a pages/ folder exists, Streamlit runs the page file of a deep link
-    (e.g. /train) directly when it is a fresh server's first request, in its
-    legacy multipage mode: no page config, no sidebar, the wrong menu. Turning
-    that mode off and rerunning makes the same URL go through app.py.
+    While a pages/ folder exists beside app.py, a fresh server runs the page
+    file of a deep link (e.g. /train) directly on its first request, in
+    Streamlit's legacy multipage mode (no page config, no sidebar, the wrong
+    menu) until st.navigation is first called; Streamlit has no setting to turn
+    that mode off. So a page run outside app.py calls st.navigation itself,
+    which ends the legacy mode, and reruns: the same URL then goes through app.py.
     """
     if getattr(_routing, "active", False):
         return
-    from streamlit.runtime.pages_manager import PagesManager
-    PagesManager.uses_pages_directory = False
+    navigation(position="hidden")
     st.rerun()
 
 
@@ -129,9 +111,10 @@ def sidebar(page_url: str = "") -> None:
     a browser that shares the cores with the training.
     """
     with st.sidebar:
-        job = jobs.current()
-        if page_url != "train" and job is not None and job.snapshot().active:
-            _training_line(job)
+        trainqueue.ensure_worker()  # runs left waiting by a worker that is gone (a restarted machine) get one
+        training = live.training_now() if page_url != "train" else []
+        if training:
+            _training_line(training[0])
         try:
             source = data.find_source(download=False)
             st.caption(f"Data: CIFAR-10 from `{source}`")
@@ -140,9 +123,9 @@ def sidebar(page_url: str = "") -> None:
 
 
 @st.fragment(run_every=SIDEBAR_POLL_SECONDS)
-def _training_line(job: jobs.Job) -> None:
+def _training_line(run: runs.Run) -> None:
     """The training's epoch and progress, kept current on every page while it trains."""
-    snap = job.snapshot()
+    snap = live.snapshot(run)
     if not snap.active:
         st.rerun()  # it has ended: redraw the page, without this line and with the finished run
     st.progress(snap.progress, text=f"Training {snap.run_id}: epoch {snap.epoch}/{snap.epochs}, "

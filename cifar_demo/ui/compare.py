@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import data, jobs, runs, transfer
-from . import cached_data, error_box, load_data
+from .. import data, runs, trainer, trainqueue, transfer
+from . import error_box, load_data
 from .train_setup import load_config
 from .widgets import epoch_curves, in_percent, percent_column
 
@@ -119,12 +119,12 @@ def run_actions(run: runs.Run, *, place: str, manage: bool = False) -> None:
 
 
 def _resume_button(run: runs.Run, place: str) -> None:
-    busy = jobs.current() if jobs.current() is not None and jobs.current().active else None
     try:
-        config = jobs.resumable(run)
-        problem = f"Run {busy.run.id} is training now; resume this one when it is done." if busy else None
+        config = trainer.resumable(run)
+        problem = None
         done = len(run.history())
-        about = (f"Go on from epoch {done + 1} to {config.epochs}, in this run's folder." if done < config.epochs
+        about = (f"Go on from epoch {done + 1} to {config.epochs}, in this run's folder (after any runs "
+                 "already waiting)." if done < config.epochs
                  else "All its epochs are done: this tests its model and marks the run finished.")
     except runs.RunError as exc:
         problem, about = f"{exc}.", None
@@ -135,8 +135,9 @@ def _resume_button(run: runs.Run, place: str) -> None:
 # the buttons act in callbacks, before the rerun, which then goes to the Train page
 def _resume(run: runs.Run, place: str) -> None:
     try:
-        jobs.resume(run, data=cached_data())
-    except (runs.RunError, jobs.JobBusyError, data.DataError) as exc:
+        data.find_source(download=False)
+        trainqueue.enqueue_resume(run)
+    except (runs.RunError, data.DataError, OSError) as exc:
         _say(place, False, f"**Not resumed:** {exc}.")
         return
     st.session_state["train_started"] = run.id  # the Train page then shows its curves open

@@ -5,45 +5,44 @@ import time
 
 import streamlit as st
 
-from .. import charts, jobs, runs, svg_charts
+from .. import charts, live, runs, svg_charts, trainqueue
 from .widgets import duration
 
-POLL_SECONDS = 2.0               # how often the live view's progress asks the job how it is doing
+POLL_SECONDS = 2.0               # how often the live view's progress reads the run's folder
 CHART_SECONDS = 5.0              # how often its charts redraw: seconds suffice, and each costs the browser
 
 
-def training_panel(job: jobs.Job) -> None:
-    """The live view of a job: progress, speed, time left and Stop redrawn every 2 s, its curves every 5 s.
+def training_panel(run: runs.Run) -> None:
+    """The live view of a run, from its folder, whoever trains it: progress, speed, time left and Stop
+    redrawn every 2 s, its curves every 5 s.
 
     Progress and charts are two fragments, so the charts redraw less often: a
     browser on the same 2-core machine takes its redrawing time from the
     training (BENCHMARKS.md, "The app").
     """
-    if notice := st.session_state.pop("train_notice", None):
-        st.warning(notice, icon=":material/warning:")
-    watching = job.snapshot().active
+    watching = live.snapshot(run).active
 
     @st.fragment(run_every=POLL_SECONDS if watching else None)
     def progress():
-        snap = job.snapshot()
+        snap = live.snapshot(run)
         if watching and not snap.active:
-            st.rerun()  # it has just ended: redraw the whole page, so that Start comes back
-        _progress(snap, job)
+            st.rerun()  # it has just ended: redraw the whole page, with the next in the queue
+        _progress(snap, run)
 
     with st.container(border=True):
         progress()
-        live = not watching or st.toggle(
+        charts_on = not watching or st.toggle(
             "Live charts", value=True, key="train_live_charts",
             help="Redraw the curves every few seconds while it trains, as plain pictures that are cheap "
                  "to draw. Off, a browser on the same small machine (2 cores) leaves a little more of it to "
                  "the training. The interactive curves are drawn in full when the training ends.")
 
-        @st.fragment(run_every=CHART_SECONDS if watching and live else None)
+        @st.fragment(run_every=CHART_SECONDS if watching and charts_on else None)
         def curves():
-            snap = job.snapshot()
-            if not live:
+            snap = live.snapshot(run)
+            if not charts_on:
                 st.caption("Live charts are off: the curves are drawn when the training ends.")
-            elif snap.active or _recent(job):
+            elif snap.active or recent(run):
                 _curves(snap)
             else:
                 with st.expander("Training curves"):
@@ -52,27 +51,40 @@ def training_panel(job: jobs.Job) -> None:
         curves()
 
 
-def _recent(job: jobs.Job) -> bool:
-    """Whether this session started the job, or it ended less than ten minutes ago (say, before a reload)."""
-    if st.session_state.get("train_started") == job.run.id:
+def last_training() -> runs.Run | None:
+    """The run to show when none is training: the one this session started, else one that ended in the
+    last ten minutes (say, before a reload); None when neither is."""
+    started = st.session_state.get("train_started")
+    for run in runs.list_runs():
+        try:
+            if run.id == started and run.status != runs.QUEUED or run.status in runs.DONE and recent(run):
+                return run
+        except runs.RunError:
+            continue
+    return None
+
+
+def recent(run: runs.Run) -> bool:
+    """Whether this session started the run, or it ended less than ten minutes ago (say, before a reload)."""
+    if st.session_state.get("train_started") == run.id:
         return True
     try:
-        return time.time() - job.run.status_record().get("updated", 0) < 600
+        return time.time() - run.status_record().get("updated", 0) < 600
     except runs.RunError:
         return False
 
 
-def _progress(snap: jobs.Snapshot, job: jobs.Job) -> None:
+def _progress(snap: live.Snapshot, run: runs.Run) -> None:
     title = "Training now" if snap.active else "Last training"
     st.markdown(f"#### {title}: run `{snap.run_id}`")
     steps = max(1, snap.steps_per_epoch)
-    if snap.status == jobs.STARTING:
+    if snap.status == live.STARTING:
         text = "Getting ready: drawing the images, building the network…"
     elif snap.active and snap.epoch == 1 and snap.batch == 0:
         text = "Compiling the network: the first batch takes a few seconds…"
-    elif snap.active and snap.progress >= 1:
+    elif snap.status == live.TESTING or snap.active and snap.progress >= 1:
         text = "Trained; now testing it on the test images…"
-    elif snap.status == jobs.STOPPING:
+    elif snap.status == live.STOPPING:
         text = f"Stopping at epoch {snap.epoch}/{snap.epochs} · batch {snap.batch}/{steps}, then testing…"
     elif snap.active:
         text = f"Epoch {snap.epoch}/{snap.epochs} · batch {snap.batch}/{steps}"
@@ -92,17 +104,17 @@ def _progress(snap: jobs.Snapshot, job: jobs.Job) -> None:
     else:
         score.metric("Training accuracy", f"{last['accuracy']:.1%}" if last else "–",
                      help="Over the last finished epoch (no validation hold-out in this run).")
-    if snap.status == jobs.STOPPING:
+    if snap.status == live.STOPPING:
         st.info("Stopping after this batch… What it has learnt so far is kept and tested.",
                 icon=":material/pause_circle:")
-    elif snap.active:
-        st.button("Stop", icon=":material/stop_circle:", key="train_stop", on_click=job.stop,
-                  help="Stop after the batch under way; the model trained so far is kept and tested.")
-    else:
+    elif snap.status in (live.STARTING, live.RUNNING):
+        st.button("Stop", icon=":material/stop_circle:", key=f"train_stop_{run.id}", on_click=live.request_stop,
+                  args=(run,), help="Stop after the batch under way; the model trained so far is kept and tested.")
+    elif not snap.active:
         _outcome(snap)
 
 
-def _outcome(snap: jobs.Snapshot) -> None:
+def _outcome(snap: live.Snapshot) -> None:
     done = f"{len(snap.history)} of {snap.epochs} epochs"
     tested = f", test accuracy **{snap.test_accuracy:.1%}**" if snap.test_accuracy is not None else ""
     if snap.status == runs.FINISHED:
@@ -116,7 +128,7 @@ def _outcome(snap: jobs.Snapshot) -> None:
                  query_params={"run": snap.run_id})
 
 
-def _curves(snap: jobs.Snapshot) -> None:
+def _curves(snap: live.Snapshot) -> None:
     """The per-batch and per-epoch curves: static SVG while it trains, interactive Plotly once it has ended.
 
     The live ones are redrawn every few seconds, and a browser on the same small machine spent a
@@ -152,3 +164,37 @@ def _curves(snap: jobs.Snapshot) -> None:
             if metric == "accuracy":
                 figure.update_yaxes(range=[0, 1])  # the whole scale: early epochs would otherwise look odd
             st.plotly_chart(figure, key="train_epoch_curves", config={"displayModeBar": False})
+
+
+def queue_panel(waiting: list[runs.Run]) -> None:
+    """The runs waiting their turn, first in line first, each with a Cancel button; the page is redrawn
+    when the line moves (a run starts, or another session adds or cancels one)."""
+    if not waiting:
+        return
+    line = [run.id for run in waiting]
+
+    @st.fragment(run_every=POLL_SECONDS)
+    def watch_the_line():
+        if [run.id for run in trainqueue.queued()] != line:
+            st.rerun()
+
+    with st.container(border=True):
+        st.markdown(f"#### Waiting to train: {len(waiting)} run{'s' * (len(waiting) != 1)}")
+        st.caption(f"Runs train one after another, {trainqueue.trainers()} at a time, in the order they were "
+                   "started, whoever started them: in this browser, another one, or from the command line.")
+        for n, run in enumerate(waiting, start=1):
+            config = run.config
+            mine = " (yours)" if st.session_state.get("train_started") == run.id else ""
+            with st.container(horizontal=True, vertical_alignment="center"):
+                st.markdown(f"**{n}.** run `{run.id}`{mine}: {config.get('preset', '?')}, "
+                            f"{config.get('epochs', '?')} epochs")
+                st.button("Cancel", icon=":material/close:", key=f"train_cancel_{run.id}", type="tertiary",
+                          on_click=_cancel, args=(run,))
+        watch_the_line()
+
+
+def _cancel(run: runs.Run) -> None:
+    try:
+        trainqueue.cancel(run)
+    except runs.RunError as exc:
+        st.session_state["train_error"] = f"Not cancelled: {exc}."

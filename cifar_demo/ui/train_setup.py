@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import data, jobs, recipes
+from .. import data, recipes, trainqueue
 from ..settings import AUGMENTATION, DATA, OPTIMISATION, REGULARISATION, SETTINGS, TESTING, Setting, TrainConfig
 from ..spec import SpecError
-from . import cached_data, error_box
+from . import error_box
 from .layer_editor import TRAIN_BASE, TRAIN_EDITED, TRAIN_SPEC, TRAIN_VERSION, load_layers
 
 TRAIN_LOADED = "train_loaded"    # a note for the Train page: whose settings were loaded, and what had to change
@@ -148,23 +148,31 @@ def train_config(base: str, spec: list[dict], settings: dict) -> TrainConfig | N
         return None
 
 
-def start_button(config: TrainConfig | None, busy: jobs.Job | None) -> None:
-    """Start training in the background; disabled while the config is invalid or another job trains."""
-    if busy is not None:
-        st.info(f"Run `{busy.run.id}` is training now (see above); start the next one when it is done or "
-                f"stopped.", icon=":material/hourglass_top:")
+def start_button(config: TrainConfig | None, busy: bool) -> None:
+    """Start training, or with another training under way, join the queue; disabled while the config is invalid."""
     if problem := st.session_state.pop("train_error", None):
         error_box(problem)
-    st.button("Start training", type="primary", icon=":material/play_arrow:", key="train_start",
-              disabled=config is None or busy is not None, on_click=_start, args=(config,))
+    if notice := st.session_state.pop("train_notice", None):
+        st.success(notice, icon=":material/check_circle:")
+    label = "Add to the queue" if busy else "Start training"
+    st.button(label, type="primary", icon=":material/play_arrow:", key="train_start", disabled=config is None,
+              on_click=_start, args=(config,),
+              help="It trains in a process of its own: close the page, or stop the app, and it goes on."
+              + (" It starts when the runs before it are done." if busy else ""))
 
 
 def _start(config: TrainConfig) -> None:
-    # a callback, so the job starts before the page reruns and the rerun already shows it
+    # a callback, so the run is queued before the page reruns and the rerun already shows it
     try:
-        job = jobs.start(config, data=cached_data())
-        st.session_state["train_started"] = job.run.id
-    except jobs.JobBusyError as exc:
-        st.session_state["train_notice"] = f"Not started: {exc}. Here is that training instead."
+        data.find_source(download=False)
+        run = trainqueue.enqueue(config)
     except data.DataError as exc:
-        st.session_state["train_error"] = f"Not started: the CIFAR-10 data set could not be loaded. {exc}"
+        st.session_state["train_error"] = f"Not started: the CIFAR-10 data set could not be found. {exc}"
+        return
+    except OSError as exc:
+        st.session_state["train_error"] = f"Not started: the run could not be written ({exc})."
+        return
+    st.session_state["train_started"] = run.id
+    place = trainqueue.place(run)
+    if place is not None and place > 1:
+        st.session_state["train_notice"] = f"Run {run.id} is in the queue: place {place}. It starts by itself."

@@ -1,0 +1,201 @@
+"""A training's live state in its run folder: written by the trainer, read by anyone watching.
+
+While a run trains, its trainer keeps three small files beside the run's own:
+
+    live.json     progress: epoch, batch, the per-batch points (thinned), speed; rewritten about once a second
+    heartbeat     touched every few seconds: a trainer that died (kill -9, out of memory) stops touching it
+    control.json  requests to the trainer, written by anyone: {"stop": true}; read before every batch
+
+Every write is atomic (files.py). So the app, in any browser session, and the
+command line see the same training, whichever process started it.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from . import files, runs
+
+LIVE_FILE, CONTROL_FILE = "live.json", "control.json"
+WRITE_SECONDS = 1.0          # how often the trainer rewrites live.json while batches come
+MAX_BATCH_POINTS = 2000      # per-batch points kept for the live chart; older ones are thinned
+STARTING, RUNNING, STOPPING, TESTING = "starting", runs.RUNNING, "stopping", "testing"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A consistent copy of a run's progress, from its folder."""
+    run_id: str
+    status: str                 # queued | starting | running | stopping | testing | finished | stopped | failed ...
+    epoch: int                  # the epoch under way (1-based), or the last one
+    epochs: int
+    batch: int                  # batches done in the current epoch
+    steps_per_epoch: int
+    batches: tuple = ()         # per-batch dicts: step, epoch, batch, loss, accuracy, lr
+    history: tuple = ()         # per-epoch dicts: epoch, loss, accuracy, val_loss, val_accuracy, lr
+    images_per_second: float = 0.0
+    eta_seconds: float | None = None
+    elapsed_seconds: float = 0.0
+    error: str | None = None
+    test_accuracy: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status in (runs.QUEUED, STARTING, RUNNING, STOPPING, TESTING)
+
+    @property
+    def progress(self) -> float:
+        """Share of all batches done, 0..1."""
+        total = self.epochs * max(1, self.steps_per_epoch)
+        return min(1.0, ((self.epoch - 1) * self.steps_per_epoch + self.batch) / total) if total else 0.0
+
+
+class LiveWriter:
+    """The trainer's listener: folds each training event into the run's live.json, written at most once
+    a second while batches come, and at once at every epoch's end and change of phase."""
+
+    def __init__(self, run: runs.Run, *, epochs: int, batch_size: int, history=()):
+        self.run, self.batch_size = run, batch_size
+        self.state = {"phase": STARTING, "epoch": len(history) + 1, "epochs": epochs, "batch": 0,
+                      "steps_per_epoch": 0, "batches": [], "started": time.time(), "first_batch_at": None,
+                      "first_step": 0, "last_batch_at": None}
+        self.written = 0.0
+        self.write()
+
+    def __call__(self, event: dict) -> None:
+        s, kind = self.state, event["event"]
+        if kind == "batch":
+            now = time.time()
+            if s["first_batch_at"] is None:
+                s["first_batch_at"], s["first_step"] = now, event["step"]
+            s.update(phase=RUNNING, epoch=event["epoch"], batch=event["batch"], last_batch_at=now)
+            s["batches"].append({k: event[k] for k in ("step", "epoch", "batch", "loss", "accuracy", "lr")})
+            if len(s["batches"]) > MAX_BATCH_POINTS:
+                s["batches"] = s["batches"][::2]
+            if now - self.written >= WRITE_SECONDS:
+                self.write()
+        elif kind == "status":
+            s.update({k: v for k, v in event.items() if k in s})
+            self.write()
+        elif kind == "epoch":
+            self.write()
+
+    def phase(self, phase: str) -> None:
+        self.state["phase"] = phase
+        self.write()
+
+    def write(self) -> None:
+        s = self.state
+        done = (s["epoch"] - 1) * s["steps_per_epoch"] + s["batch"]
+        ran = done - s["first_step"] if s["first_batch_at"] is not None else 0
+        rate = eta = None
+        if ran > 0 and s["last_batch_at"] > s["first_batch_at"]:
+            per_batch = (s["last_batch_at"] - s["first_batch_at"]) / ran  # from the first batch: no tracing time
+            rate = self.batch_size / per_batch
+            eta = per_batch * max(0, s["epochs"] * s["steps_per_epoch"] - done)
+        files.write_json(self.run.path / LIVE_FILE, {**s, "images_per_second": rate, "eta_seconds": eta,
+                                                     "updated": time.time()})
+        self.written = time.time()
+
+
+# --- control ------------------------------------------------------------------------------------------
+
+def request_stop(run: runs.Run) -> None:
+    """Ask the run's trainer, wherever it runs, to stop after the batch under way; what it trained is kept."""
+    files.write_json(run.path / CONTROL_FILE, {"stop": True, "at": time.time()})
+
+
+class Control:
+    """The trainer's side of control.json: ``stop_requested()`` is cheap enough to ask before every batch."""
+
+    def __init__(self, run: runs.Run):
+        self.path = run.path / CONTROL_FILE
+        self.path.unlink(missing_ok=True)  # a request left from an earlier training of this run is not for us
+        self.seen, self.stop = 0, False
+
+    def stop_requested(self) -> bool:
+        try:
+            mtime = self.path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return self.stop
+        if mtime != self.seen:
+            self.seen = mtime
+            try:
+                self.stop = bool(files.read_json(self.path).get("stop"))
+            except (OSError, ValueError):
+                pass  # half-seen or foreign: the next batch reads it again
+        return self.stop
+
+
+# --- reading -------------------------------------------------------------------------------------------
+
+_cache: dict[str, tuple[tuple, Snapshot]] = {}  # run path -> (file stamps, snapshot): one read for every session
+_cache_lock = threading.Lock()
+
+
+def _stamp(run: runs.Run) -> tuple:
+    """What a snapshot depends on: its files' modification times, and whether the trainer still lives."""
+    stamps = [run.status]
+    for name in (LIVE_FILE, "status.json", "history.json", CONTROL_FILE):
+        try:
+            stamps.append((run.path / name).stat().st_mtime_ns)
+        except FileNotFoundError:
+            stamps.append(0)
+    return tuple(stamps)
+
+
+def snapshot(run: runs.Run) -> Snapshot:
+    """The run's progress as its folder has it now; read once for all watchers until one of its files changes.
+
+    Raises runs.RunError when the run's files cannot be read.
+    """
+    stamp = _stamp(run)
+    with _cache_lock:
+        cached = _cache.get(str(run.path))
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    snap = _read(run, stamp[0])
+    with _cache_lock:
+        _cache[str(run.path)] = (stamp, snap)
+    return snap
+
+
+def _read(run: runs.Run, status: str) -> Snapshot:
+    record, history, config = run.status_record(), run.history(), run.config
+    try:
+        live = files.read_json(run.path / LIVE_FILE)
+    except (FileNotFoundError, ValueError):
+        live = {}
+    if status == runs.RUNNING:
+        status = live.get("phase", STARTING)
+        if status in (STARTING, RUNNING) and _stop_pending(run):
+            status = STOPPING
+    training = status in (STARTING, RUNNING, STOPPING, TESTING)
+    started = live.get("started") or record.get("created") or time.time()
+    ended = time.time() if training or status == runs.QUEUED else record.get("updated", time.time())
+    return Snapshot(run.id, status, int(live.get("epoch") or max(1, len(history))),
+                    int(live.get("epochs") or config.get("epochs") or 1), int(live.get("batch") or 0),
+                    int(live.get("steps_per_epoch") or 0), tuple(live.get("batches") or ()), tuple(history),
+                    live.get("images_per_second") or 0.0,
+                    live.get("eta_seconds") if status in (STARTING, RUNNING) else None,
+                    max(0.0, ended - started), record.get("error"), record.get("test_accuracy"))
+
+
+def _stop_pending(run: runs.Run) -> bool:
+    try:
+        return bool(files.read_json(run.path / CONTROL_FILE).get("stop"))
+    except (FileNotFoundError, ValueError):
+        return False
+
+
+def training_now(base=None) -> list[runs.Run]:
+    """The runs being trained right now, by any process, oldest first."""
+    found = []
+    for run in runs.list_runs(base):
+        try:
+            if run.status == runs.RUNNING:
+                found.append(run)
+        except runs.RunError:
+            continue
+    return found[::-1]

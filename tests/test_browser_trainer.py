@@ -1,0 +1,77 @@
+"""A training started in the browser outlives its web server: Ctrl-C on it, a fresh server, the same run live."""
+import os
+import signal
+import time
+
+import pytest
+from browser import assert_no_exception, settle
+
+from cifar_demo import live, runs
+
+pytestmark = pytest.mark.browser
+
+
+def wait_for(condition, timeout=180, what="the condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def choose(page, label: str, option: str) -> None:
+    box = page.get_by_role("combobox", name=label, exact=True)
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):  # a click right after a rerun may only focus the box
+        box.click()
+        try:
+            wanted.wait_for(timeout=2000)
+            break
+        except Exception:
+            continue
+    wanted.click()
+    settle(page)
+
+
+@pytest.fixture
+def stops_whatever_trains(runs_dir):
+    yield
+    for run in live.training_now(runs_dir):
+        live.request_stop(run)
+    wait_for(lambda: not live.training_now(runs_dir), timeout=120, what="the trainings to end")
+
+
+def test_ctrl_c_on_the_server_leaves_the_training_going_and_a_new_server_shows_it_live(
+        serve, page, runs_dir, stops_whatever_trains):
+    server = serve(runs_dir)
+    page.goto(f"{server.url}/train")
+    settle(page)
+    choose(page, "Start from a preset", "Two-block")
+    choose(page, "Training images", "500")
+    epochs = page.get_by_role("spinbutton", name="Epochs", exact=True)
+    epochs.fill("200")
+    epochs.press("Enter")
+    settle(page)
+    page.get_by_role("button", name="Start training").click()
+    run = wait_for(lambda: next(iter(live.training_now(runs_dir)), None), what="the training to start")
+    wait_for(lambda: len(run.history()) >= 1, what="a first epoch")
+
+    os.killpg(server.proc.pid, signal.SIGINT)  # what Ctrl-C in the server's terminal sends to its process group
+    server.proc.wait(30)
+    epochs_then = len(run.history())
+    wait_for(lambda: len(run.history()) > epochs_then + 1, what="the trainer to go on writing epochs")
+    assert run.status == runs.RUNNING
+
+    again = serve(runs_dir)
+    page.goto(f"{again.url}/train")
+    settle(page)
+    main = page.locator("[data-testid='stMain']")
+    wait_for(lambda: f"Training now: run {run.id}" in main.inner_text().replace("`", ""), timeout=60,
+             what="the new server's Train page to show the training")
+    seen = main.inner_text()
+    wait_for(lambda: main.inner_text() != seen, timeout=30, what="the live view to move on by itself")
+    assert_no_exception(page)
+
+    page.get_by_role("button", name="Stop").click()
+    wait_for(lambda: run.status == runs.STOPPED, what="the stop")
