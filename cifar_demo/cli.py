@@ -15,7 +15,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the terminal
 
 from . import data, models, runs  # noqa: E402  (after the environment is set)
-from .inference import ImageError  # noqa: E402
+from .inference import IMAGE_SUFFIXES, ImageError  # noqa: E402
 
 USER_ERRORS = (data.DataError, runs.RunError, ImageError, models.SpecError, ValueError, OSError)  # StrategyError is a ValueError
 
@@ -213,6 +213,7 @@ def resolve_model(ref: str | None):
 
 
 def _looks_like_model(ref: str) -> bool:
+    """Whether ref names a model: a .keras file, or a run id or folder that exists."""
     if ref.endswith(".keras"):
         return True
     try:
@@ -220,6 +221,24 @@ def _looks_like_model(ref: str) -> bool:
         return True
     except runs.RunError:
         return False
+
+
+def _looks_like_image(ref: str) -> bool:
+    """Whether ref names an image: a name with an image extension, or any existing file but a .keras."""
+    path = Path(ref)
+    return path.suffix.lower() in IMAGE_SUFFIXES or (path.is_file() and not ref.endswith(".keras"))
+
+
+def _model_and_images(items: list[str]) -> tuple[str | None, list[str]]:
+    """(the model named first, or None for the default; the image files) of `predict MODEL? IMAGE...`."""
+    first = items[0]
+    if _looks_like_image(first):  # before the run lookup: a photo is never a model, whatever folders exist
+        return None, items
+    if _looks_like_model(first) or len(items) > 1:
+        # neither an image nor a known model, with images after it: most likely a
+        # mistyped run id, which resolve_model reports as such
+        return first, items[1:]
+    return None, items
 
 
 def cmd_evaluate(args) -> int:
@@ -244,8 +263,7 @@ def cmd_evaluate(args) -> int:
 
 def cmd_predict(args) -> int:
     from . import inference
-    items = list(args.items)
-    ref = items.pop(0) if len(items) > 1 or _looks_like_model(items[0]) else None
+    ref, items = _model_and_images(list(args.items))
     if ref is not None and not items:
         raise ValueError("no image files given")
     label, model, _ = resolve_model(ref)

@@ -22,6 +22,10 @@ from cifar_demo.data import CLASS_NAMES, IMAGE_SHAPE, normalize
 
 FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF")  # "JPEG" also opens phones' multi-picture JPEGs
 FORMAT_NAMES = "JPEG, PNG, WebP, BMP, GIF, TIFF"
+# File names that say "image": the formats above, and phones' HEIC and AVIF,
+# which are refused with a clear message rather than taken for something else.
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".jpe", ".jfif", ".mpo", ".png", ".apng", ".webp", ".bmp", ".dib", ".gif",
+                  ".tif", ".tiff", ".heic", ".heif", ".avif")
 MAX_PIXELS = 40_000_000  # a 40-megapixel RGB image is 120 MB decoded; larger is a bomb or a mistake
 # Close to the CIFAR-10 mean pixel, so transparent areas and letterbox bars add
 # as little evidence for any class as a colour can; black would read as "night".
