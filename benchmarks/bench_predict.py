@@ -134,6 +134,23 @@ def report_upload(kind: str, raw: bytes, times: dict[str, np.ndarray], decode_ms
           f"of which the reduced JPEG decode alone {decode_ms:.1f} ms")
 
 
+def report_accuracy(model, x: np.ndarray, y: np.ndarray) -> None:
+    """Both paths on test images x (uint8 (N, 32, 32, 3)) upscaled to photos; y: labels (N,)."""
+    inputs, times = upscaled_inputs(x)
+    predicted = {name: inference.predict_proba(model, xs).argmax(axis=1) for name, xs in inputs.items()}
+    native = (inference.predict_proba(model, x).argmax(axis=1) == y).mean()
+    top1 = {name: (p == y).mean() for name, p in predicted.items()}
+    same = (predicted["new"] == predicted["old"]).mean()
+    diff = np.abs(inputs["new"].astype(int) - inputs["old"]).mean(axis=(1, 2, 3))
+    print(f"the first {len(x):,} test images, each upscaled to {PHOTO[0]}x{PHOTO[1]} (bicubic), JPEG quality 90:")
+    print(f"  decode + fit per image: old p50 {np.percentile(times['old'], 50):.0f} ms, "
+          f"new p50 {np.percentile(times['new'], 50):.1f} ms")
+    print(f"  top-1: old {top1['old']:.2%}, new {top1['new']:.2%}, "
+          f"change {100 * (top1['new'] - top1['old']):+.2f} points (the 32x32 originals: {native:.2%})")
+    print(f"  same prediction both ways: {same:.2%}; model inputs differ by {diff.mean():.2f} grey levels "
+          f"per pixel on average (worst image {diff.max():.2f})")
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("model", nargs="?")
@@ -151,19 +168,7 @@ def main() -> None:
         report_upload(kind, raw, time_upload(model, raw, args.repeats), time_decode_only(raw, args.repeats))
 
     if args.accuracy:
-        n = args.accuracy
-        inputs, times = upscaled_inputs(x[:n])
-        predicted = {name: inference.predict_proba(model, xs).argmax(axis=1) for name, xs in inputs.items()}
-        native = (inference.predict_proba(model, x[:n]).argmax(axis=1) == y[:n]).mean()
-        top1 = {name: (p == y[:n]).mean() for name, p in predicted.items()}
-        diff = np.abs(inputs["new"].astype(int) - inputs["old"]).mean(axis=(1, 2, 3))
-        print(f"the first {n:,} test images, each upscaled to {PHOTO[0]}x{PHOTO[1]} (bicubic), JPEG quality 90:")
-        print(f"  decode + fit per image: old p50 {np.percentile(times['old'], 50):.0f} ms, "
-              f"new p50 {np.percentile(times['new'], 50):.1f} ms")
-        print(f"  top-1: old {top1['old']:.2%}, new {top1['new']:.2%}, change {100 * (top1['new'] - top1['old']):+.2f} "
-              f"points (the 32x32 originals: {native:.2%})")
-        print(f"  same prediction both ways: {(predicted['new'] == predicted['old']).mean():.2%}; model inputs differ by "
-              f"{diff.mean():.2f} grey levels per pixel on average (worst image {diff.max():.2f})")
+        report_accuracy(model, x[:args.accuracy], y[:args.accuracy])
 
     inference.predict_proba(model, x[:512])
     start = time.perf_counter()
