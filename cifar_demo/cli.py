@@ -12,8 +12,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from . import data, live, recipes, runs, trainer, trainqueue
-from .inference import ImageError
+from . import data, live, recipes, runs, trainer, trainqueue, transfer
+from .inference import IMAGE_SUFFIXES, ImageError
 from .progress import watch
 from .settings import SETTINGS, TrainConfig
 from .spec import SpecError
@@ -155,7 +155,6 @@ def _in_thread(config: TrainConfig, run: runs.Run, **options) -> threading.Threa
 
 
 def cmd_export(args) -> int:
-    from . import transfer
     copy = transfer.export(runs.open_run(args.run), args.dest)
     size = sum(f.stat().st_size for f in copy.path.rglob("*") if f.is_file())
     print(f"exported {args.run} to {copy.path} ({size / 1e6:.1f} MB)")
@@ -198,24 +197,8 @@ def cmd_worker(args) -> int:
 
 # --- evaluate / predict ------------------------------------------------------------------------------------
 
-def resolve_model(ref: str | None):
-    """(label, model, run or None) for a run id, run folder, .keras file, or the shipped default."""
-    if ref is None:
-        run = runs.default_run()
-        if run is None:
-            raise runs.RunError("no model given and no default model ships in this checkout; "
-                                "train one with `python -m cifar_demo train` and pass its run id")
-        return run.id, run.load_model(), run
-    path = Path(ref)
-    if path.suffix == ".keras":
-        return str(path), runs.load_model_file(path), None
-    run = runs.open_run(ref)
-    if not run.has_model:
-        raise runs.RunError(f"run {run.id} has no saved model yet (status: {run.status})")
-    return run.id, run.load_model(), run
-
-
 def _looks_like_model(ref: str) -> bool:
+    """Whether ref names a model: a .keras file, or a run id or folder that exists."""
     if ref.endswith(".keras"):
         return True
     try:
@@ -225,9 +208,27 @@ def _looks_like_model(ref: str) -> bool:
         return False
 
 
+def _looks_like_image(ref: str) -> bool:
+    """Whether ref names an image: a name with an image extension, or any existing file but a .keras."""
+    path = Path(ref)
+    return path.suffix.lower() in IMAGE_SUFFIXES or (path.is_file() and not ref.endswith(".keras"))
+
+
+def _model_and_images(items: list[str]) -> tuple[str | None, list[str]]:
+    """(the model named first, or None for the default; the image files) of `predict MODEL? IMAGE...`."""
+    first = items[0]
+    if _looks_like_image(first):  # before the run lookup: a photo is never a model, whatever folders exist
+        return None, items
+    if _looks_like_model(first) or len(items) > 1:
+        # neither an image nor a known model, with images after it: most likely a
+        # mistyped run id, which resolve_model reports as such
+        return first, items[1:]
+    return None, items
+
+
 def cmd_evaluate(args) -> int:
     from . import evaluation
-    label, model, run = resolve_model(args.model)
+    label, model, run = transfer.open_model(args.model)
     dataset = data.load()
     n = args.test_subset or len(dataset.y_test)
     tta = {k: bool(run and run.config.get(k)) for k in ("tta_flip", "tta_shift")}
@@ -247,11 +248,10 @@ def cmd_evaluate(args) -> int:
 
 def cmd_predict(args) -> int:
     from . import inference
-    items = list(args.items)
-    ref = items.pop(0) if len(items) > 1 or _looks_like_model(items[0]) else None
+    ref, items = _model_and_images(list(args.items))
     if ref is not None and not items:
         raise ValueError("no image files given")
-    label, model, _ = resolve_model(ref)
+    label, model, _ = transfer.open_model(ref)
     failures, inputs, names = 0, [], []
     for name in items:
         try:

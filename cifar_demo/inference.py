@@ -3,7 +3,10 @@
 The path is ``load_image`` (bytes -> RGB ``PIL.Image``), ``to_model_input``
 (RGB image -> uint8 array of shape (32, 32, 3)), then ``predict_proba`` or
 ``top_k``, which apply ``cifar_demo.data.normalize`` — the same preprocessing
-that training uses — before the model sees the pixels.
+that training uses — before the model sees the pixels. ``prepare`` and
+``classify_uploads`` decode through ``decode(..., min_side=DECODE_SIDE)``
+instead: a large photo is decoded at reduced size, since the model keeps only
+32x32 of it.
 """
 from __future__ import annotations
 
@@ -12,13 +15,17 @@ import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from .data import CLASS_NAMES, IMAGE_SHAPE, NUM_CLASSES, as_batch, normalize
 
 FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF")  # "JPEG" also opens phones' multi-picture JPEGs
 FORMAT_NAMES = "JPEG, PNG, WebP, BMP, GIF, TIFF"
 EXTENSIONS = ("jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff")  # what an uploader offers to pick
+# File names that say "image": the formats above under all their names, and phones' HEIC and AVIF,
+# which are refused with a clear message rather than taken for something else.
+IMAGE_SUFFIXES = tuple(f".{e}" for e in EXTENSIONS) + (".jpe", ".jfif", ".mpo", ".apng", ".dib",
+                                                        ".heic", ".heif", ".avif")
 MAX_PIXELS = 40_000_000  # a 40-megapixel RGB image is 120 MB decoded; larger is a bomb or a mistake
 # Close to the CIFAR-10 mean pixel, so transparent areas and letterbox bars add
 # as little evidence for any class as a colour can; black would read as "night".
@@ -26,6 +33,11 @@ BACKGROUND = (128, 128, 128)
 FITS = ("crop", "pad", "stretch")
 SIDE = IMAGE_SHAPE[0]
 BATCH_SIZE = 512  # images per model call: bounds memory, not results
+# prepare() decodes an upload only this large on its shorter side (if it is
+# larger): enough for the 200-px-wide preview the Predict page shows, and twice
+# the 3 x 32 px that to_model_input's last (LANCZOS) step starts from anyway.
+DECODE_SIDE = 200
+TURNED = (5, 6, 7, 8)  # EXIF orientations stored on their side: upright, width and height swap
 
 
 class ImageError(ValueError):
@@ -35,24 +47,58 @@ class ImageError(ValueError):
 # --- bytes -> RGB image ------------------------------------------------------------
 
 def load_image(data: bytes, name: str = "image") -> Image.Image:
-    """Decode uploaded bytes into an RGB image, upright as the camera meant it.
+    """Decode uploaded bytes into an RGB image at full size, upright as the camera meant it.
 
     Reads JPEG, PNG, WebP, BMP, GIF (first frame) and TIFF (first page).
     Raises ImageError for empty, unreadable, truncated or oversized files.
     """
+    return decode(data, name)[0]
+
+
+def decode(data: bytes, name: str = "image", *, min_side: int | None = None
+           ) -> tuple[Image.Image, tuple[int, int]]:
+    """(the upload as an RGB image, upright; its full upright size as (width, height)).
+
+    Without min_side the image is decoded at full size. With it, a larger image
+    comes back smaller, its shorter side still at least min_side pixels: a JPEG
+    is decoded at 1/2, 1/4 or 1/8 scale inside the DCT (``Image.draft``), which
+    spares the inverse DCT, colour conversion and memory of all other pixels
+    (the compressed data is still read in full, so the time still grows with
+    the file's size), and any image is then shrunk by a whole factor
+    (``Image.reduce``, a box filter). The size returned is the original's
+    either way, so the user is told what they uploaded.
+    Raises ImageError as ``load_image`` does.
+    """
     if not data:
         raise ImageError(f"{name} is an empty file")
-    image = _open(data, name)
+    image = _open(data, name)  # the pixel limit is checked here, on the header, before any decoding
+    stored = image.size
     try:
+        if min_side is not None:
+            # draft's size is in the stored orientation, before EXIF turns the
+            # picture; asking for min_side on both sides makes that not matter.
+            image.draft(None, (min_side, min_side))  # JPEG only; other formats ignore it
         image.load()  # decoding happens here, so truncation is only seen here
+        turned = image.getexif().get(ExifTags.Base.Orientation, 1) in TURNED
         image = ImageOps.exif_transpose(image)
     except Exception as exc:  # a decoder fails many ways on bad data; to the user they mean one thing
         raise ImageError(f"{name} could not be read: the file is truncated or damaged "
                          f"({exc.__class__.__name__}: {exc})") from exc
     try:
-        return to_rgb(image)
+        image = to_rgb(image)
     except (ValueError, OSError) as exc:
         raise ImageError(f"{name} uses colour mode {image.mode}, which we cannot convert to RGB") from exc
+    if min_side is not None:
+        image = _shrink(image, min_side)
+    return image, stored[::-1] if turned else stored
+
+
+def _shrink(image: Image.Image, min_side: int) -> Image.Image:
+    # A whole-factor box reduction (after to_rgb: reduce cannot average palette
+    # indices) is fast and alias-free; it keeps the image held for the preview
+    # small when draft could not (PNG and other formats, or a JPEG over 1/8).
+    factor = min(image.size) // min_side
+    return image.reduce(factor) if factor >= 2 else image
 
 
 def _open(data: bytes, name: str) -> Image.Image:
@@ -151,8 +197,13 @@ def _letterbox(image: Image.Image) -> Image.Image:
 
 
 def prepare(data: bytes, name: str = "image", *, fit: str = "crop") -> tuple[Image.Image, np.ndarray]:
-    """(the upload as an RGB image, its model input: uint8 array of shape (32, 32, 3))."""
-    image = load_image(data, name)
+    """(the upload as an RGB image, its model input: uint8 array of shape (32, 32, 3)).
+
+    The image is decoded at reduced size when it is large (``decode`` with
+    min_side=DECODE_SIDE); the model input differs from a full decode's only
+    by resampling noise.
+    """
+    image, _ = decode(data, name, min_side=DECODE_SIDE)
     return image, to_model_input(image, fit=fit)
 
 
@@ -208,10 +259,11 @@ UNSURE_BELOW = 0.4  # a top probability under this is closer to a guess than an 
 class Result:
     """What became of one uploaded file: its predictions, or why it could not be used."""
     name: str
-    original: Image.Image | None = None     # the upload as an RGB image
+    original: Image.Image | None = None     # the upload as an RGB image, reduced if large (see decode)
     model_input: np.ndarray | None = None   # uint8 (32, 32, 3): all the model sees of it
     top: tuple = ()                         # (class name, probability) pairs, most probable first
     error: str | None = None                # for the user, naming the file
+    size: tuple[int, int] | None = None     # the upload's own (width, height), upright, before any reduction
 
     @property
     def unsure(self) -> bool:
@@ -226,8 +278,8 @@ def classify_uploads(model, uploads, *, fit: str = "crop", k: int = 3) -> list[R
     results = []
     for name, payload in uploads:
         try:
-            original, x = prepare(payload, name, fit=fit)
-            results.append(Result(name, original, x))
+            original, size = decode(payload, name, min_side=DECODE_SIDE)
+            results.append(Result(name, original, to_model_input(original, fit=fit), size=size))
         except ImageError as exc:
             results.append(Result(name, error=str(exc)))
     good = [i for i, r in enumerate(results) if r.error is None]

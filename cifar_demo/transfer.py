@@ -1,5 +1,5 @@
-"""Models in and out of the runs folder: export a finished run to share or ship it (with a float32
-copy of its model), and import a .keras model trained elsewhere as a run of its own.
+"""Models in and out of the runs folder: open a model by name, export a finished run to share or ship it
+(with a float32 copy of its model), and import a .keras model trained elsewhere as a run of its own.
 """
 from __future__ import annotations
 
@@ -11,7 +11,24 @@ from pathlib import Path
 
 from . import data as cifar10
 from . import evaluation, files
-from .runs import FINISHED, IMPORTED, Run, RunError, create, discard, load_model_file
+from .runs import FINISHED, IMPORTED, Run, RunError, create, default_run, discard, load_model_file, open_run
+
+
+def open_model(ref: str | None):
+    """(label, model, run or None) for a run id, run folder, .keras file, or the shipped default."""
+    if ref is None:
+        run = default_run()
+        if run is None:
+            raise RunError("no model given and no default model ships in this checkout; "
+                                "train one with `python -m cifar_demo train` and pass its run id")
+        return run.id, run.load_model(), run
+    path = Path(ref)
+    if path.suffix == ".keras":
+        return str(path), load_model_file(path), None
+    run = open_run(ref)
+    if not run.has_model:
+        raise RunError(f"run {run.id} has no saved model yet (status: {run.status})")
+    return run.id, run.load_model(), run
 
 
 def export(run: Run, dest: Path | str, *, data=None) -> Run:

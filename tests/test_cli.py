@@ -65,6 +65,54 @@ def test_predict_photos_and_report_bad_files_without_stopping(trained, tmp_path)
     assert cli("predict", model_file, photo, env=env).returncode == 0
 
 
+def test_predict_with_no_model_named_classifies_every_image_with_the_shipped_model(tmp_path):
+    """`predict a.png b.jpg`, as a new user types it: two images, no model; neither is taken for one."""
+    a, b = tmp_path / "a.png", tmp_path / "b.jpg"
+    Image.fromarray(np.full((64, 48, 3), (90, 140, 220), np.uint8)).save(a)
+    Image.fromarray(np.full((40, 60, 3), (200, 60, 40), np.uint8)).save(b)
+    snapshot = tmp_path / "snapshot"  # a picture saved without an extension: a file, so still an image
+    snapshot.write_bytes(a.read_bytes())
+    for first in (a, snapshot):
+        done = cli("predict", first, b)
+        assert done.returncode == 0, done.stderr
+        lines = done.stdout.splitlines()
+        assert [line.split(": ")[0] for line in lines] == [str(first), str(b)]
+        assert all(len(line.split(", ")) == 3 and "%" in line for line in lines)
+
+
+def test_predict_a_missing_image_first_is_an_image_error_not_a_model(tmp_path):
+    photo = tmp_path / "sky.png"
+    Image.fromarray(np.full((64, 48, 3), (90, 140, 220), np.uint8)).save(photo)
+    gone = tmp_path / "IMG_0001.JPG"
+    done = cli("predict", gone, photo)
+    assert done.returncode == 1  # one file failed, the other was classified with the shipped model
+    assert done.stdout.startswith(f"{photo}: ")
+    assert f"error: {gone}: " in done.stderr and "no run" not in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("items, model", [
+    (["a.png", "b.png"], None),
+    (["IMG_0001.JPG", "b.png"], None),
+    (["photo.heic", "b.png"], None),   # a format we refuse, but an image all the same
+    (["snapshot", "b.png"], None),     # exists as a file: an image, whatever its name
+    (["a.png"], None),
+    (["model.keras", "b.png"], "model.keras"),
+    (["20261201-120000-long", "b.png"], "20261201-120000-long"),
+    (["runs/20261201-120000-long", "b.png"], "runs/20261201-120000-long"),
+    (["20261201-120000-long"], "20261201-120000-long"),
+    (["no-such-run", "b.png"], "no-such-run"),  # not an image either: reported as an unknown run
+])
+def test_predict_tells_a_model_from_an_image(tmp_path, monkeypatch, runs_dir, items, model):
+    from cifar_demo import cli as cli_module
+    (runs_dir / "20261201-120000-long").mkdir(parents=True)
+    (runs_dir / "20261201-120000-long" / "config.json").write_text("{}")
+    (tmp_path / "snapshot").write_bytes(b"pixels")
+    monkeypatch.chdir(tmp_path)
+    ref, images = cli_module._model_and_images(items)
+    assert ref == model
+    assert images == (items[1:] if model else items)
+
+
 @pytest.mark.parametrize("args, message", [
     (["evaluate", "no-such-run"], "error: no run 'no-such-run'"),
     (["train", "--preset", "two_block", "--epochs", "0"], "error: epochs must be at least 1"),

@@ -322,3 +322,103 @@ def test_top_k_of_one_prepared_upload(softmax_model):
     (row,) = top_k(softmax_model, x, k=10)
     assert sorted(name for name, _ in row) == sorted(CLASS_NAMES)
     assert sum(p for _, p in row) == pytest.approx(1.0, abs=1e-5)
+
+
+# --- large uploads: decoded at reduced size ------------------------------------------------------
+
+def photo(size=(4000, 3000), seed=0) -> Image.Image:
+    """A smooth photo-sized RGB image: random 32x32 pixels upscaled (bicubic), like an enlarged CIFAR image."""
+    small = np.random.default_rng(seed).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    return Image.fromarray(small).resize(size, Image.Resampling.BICUBIC)
+
+
+@pytest.fixture
+def drafts(monkeypatch):
+    """The sizes JPEGs were decoded at through Image.draft, in call order."""
+    from PIL import JpegImagePlugin
+    seen, draft = [], JpegImagePlugin.JpegImageFile.draft
+
+    def spy(self, mode, size):
+        result = draft(self, mode, size)
+        seen.append(self.size)
+        return result
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    return seen
+
+
+def test_large_jpeg_is_decoded_at_an_eighth_yet_reports_its_size(drafts):
+    data = encode(photo(), "JPEG", quality=90)
+    image, x = prepare(data, "photo.jpg")
+    assert drafts == [(500, 375)]  # the DCT decoded 1/8 of each side, not 12 megapixels
+    assert image.size == (500, 375) and x.shape == (32, 32, 3)
+    assert inference.decode(data, "photo.jpg", min_side=inference.DECODE_SIDE)[1] == (4000, 3000)
+    assert load_image(data).size == (4000, 3000)  # load_image still decodes all of it
+
+
+@pytest.mark.parametrize("size", [(4000, 3000), (3000, 4000), (6000, 1000), (640, 480), (300, 200)])
+def test_reduced_decode_keeps_enough_pixels_for_the_preview(size):
+    image, original = inference.decode(encode(photo(size), "JPEG"), min_side=inference.DECODE_SIDE)
+    assert original == size
+    assert min(image.size) >= min(min(size), inference.DECODE_SIDE)  # the Predict page shows 200 px wide
+    assert min(image.size) < 2 * inference.DECODE_SIDE or min(size) < 2 * inference.DECODE_SIDE
+    assert abs(image.size[0] / image.size[1] - size[0] / size[1]) < 0.02  # the same shape
+
+
+@pytest.mark.parametrize("fit", inference.FITS)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_model_input_of_a_large_photo_matches_the_full_decode(fit, seed):
+    data = encode(photo(seed=seed), "JPEG", quality=90)
+    full = to_model_input(load_image(data), fit=fit).astype(int)
+    _, fast = prepare(data, fit=fit)
+    assert np.abs(fast - full).mean() < 1.0  # grey levels: resampling noise, not a shift or another crop
+
+
+@pytest.mark.parametrize("orientation, red_at", [(1, (0.1, 0.5)), (3, (0.9, 0.5)), (6, (0.5, 0.1)), (8, (0.5, 0.9))])
+def test_exif_rotated_large_jpeg_comes_out_upright(drafts, orientation, red_at):
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = encode(split_image((4000, 2000), left=RED, right=BLUE), "JPEG", exif=exif.tobytes(), quality=95)
+    image, size = inference.decode(data, min_side=inference.DECODE_SIDE)
+    turned = orientation in (6, 8)
+    assert drafts == [(500, 250)]  # the size as stored, before turning
+    assert size == ((2000, 4000) if turned else (4000, 2000))
+    assert image.size == ((250, 500) if turned else (500, 250))
+    assert_close(image.getpixel((int(red_at[0] * image.width), int(red_at[1] * image.height))), RED)
+    x = to_model_input(image, fit="stretch")
+    assert_close(x[int(red_at[1] * 32), int(red_at[0] * 32)], RED, tol=8)
+    assert_close(x[int((1 - red_at[1]) * 31), int((1 - red_at[0]) * 31)], BLUE, tol=8)
+
+
+def test_truncated_large_jpeg_is_still_refused():
+    data = encode(noise((1600, 1200)), "JPEG")
+    with pytest.raises(ImageError, match="cut.jpg could not be read: the file is truncated"):
+        prepare(data[: len(data) // 2], "cut.jpg")
+
+
+def test_large_transparent_png_is_composited_then_reduced():
+    image = Image.new("RGBA", (2000, 1600), (255, 0, 0, 0))
+    image.paste((0, 255, 0, 255), (0, 0, 1000, 1600))  # left half opaque green
+    rgb, size = inference.decode(encode(image, "PNG"), min_side=inference.DECODE_SIDE)
+    assert size == (2000, 1600) and rgb.size == (250, 200)  # no draft for PNG; a box reduction by 8
+    assert rgb.getpixel((200, 100)) == BACKGROUND and rgb.getpixel((50, 100)) == GREEN
+
+
+def test_bomb_is_refused_before_a_reduced_decode_too():
+    with pytest.raises(ImageError, match="too large"):
+        prepare(png_claiming(20000, 20000), "bomb.png")
+
+
+class FirstClassModel:
+    """Stands in for a Keras model: every image gets class 0."""
+
+    def predict_on_batch(self, x):
+        return np.eye(10, dtype=np.float32)[np.zeros(len(x), int)]
+
+
+def test_classify_uploads_reports_the_original_size_of_a_reduced_photo():
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    (result,) = inference.classify_uploads(FirstClassModel(), [("p.jpg", encode(photo(), "JPEG", exif=exif.tobytes()))])
+    assert result.error is None and result.size == (3000, 4000)  # upright, as the caption tells the user
+    assert result.original.size == (375, 500)

@@ -22,7 +22,7 @@ def show_result(result: inference.Result, key: str, model=None) -> None:
     with st.container(border=True):
         st.markdown(f"**{result.name}**")
         original, seen, verdict = st.columns([1, 1, 2])
-        width, height = result.original.size
+        width, height = result.size or result.original.size  # original is reduced when large; size is the upload's
         preview = result.original.copy()
         preview.thumbnail((200, 400))  # what is shown anyway; encoding a 12-megapixel photo would take a while
         original.image(preview, caption=f"Your image, {width}×{height} px", width=200)
