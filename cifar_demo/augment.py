@@ -6,6 +6,10 @@ batch. Training applies them in this order whenever the amount is set; the
 Explore page previews them with ``augmented_copies``, through the very same code.
 To add one: write its function here, list it in AUGMENTATIONS, and add its
 setting to settings.py; the Train page, the preview and the command line follow.
+
+Every draw is stateless: a function of a seed (two integers) that the
+pipeline derives from the run's seed for each batch, so the same seed gives the
+same augmentations whatever order parallel threads take the batches in.
 """
 from __future__ import annotations
 
@@ -13,35 +17,35 @@ import numpy as np
 import tensorflow as tf
 
 
-def flip(generator, images, on: bool):
-    """Mirror each image left-right with probability 1/2. images: tensor (B, H, W, C)."""
+def flip(seed, images, on: bool):
+    """Mirror each image left-right with probability 1/2. images: tensor (B, H, W, C); seed: int tensor (2,)."""
     if not on:
         return images
-    mirror = generator.uniform([tf.shape(images)[0]]) < 0.5
+    mirror = tf.random.stateless_uniform([tf.shape(images)[0]], seed) < 0.5
     return tf.where(mirror[:, None, None, None], tf.reverse(images, axis=[2]), images)
 
 
-def shift(generator, images, pixels: int):
+def shift(seed, images, pixels: int):
     """Translate each image by its own (dy, dx) in [-pixels, pixels], cut from a reflect-padded copy,
     so that no black border appears."""
     if not pixels:
         return images
     b, h, w = tf.shape(images)[0], images.shape[1], images.shape[2]
     padded = tf.pad(images, [[0, 0], [pixels, pixels], [pixels, pixels], [0, 0]], mode="REFLECT")
-    dy = generator.uniform([b], 0, 2 * pixels + 1, dtype=tf.int32)
-    dx = generator.uniform([b], 0, 2 * pixels + 1, dtype=tf.int32)
+    dy = tf.random.stateless_uniform([b], _fold(seed, 0), 0, 2 * pixels + 1, dtype=tf.int32)
+    dx = tf.random.stateless_uniform([b], _fold(seed, 1), 0, 2 * pixels + 1, dtype=tf.int32)
     images = tf.gather(padded, dy[:, None] + tf.range(h)[None, :], axis=1, batch_dims=1)  # (B, H, W+2p, C)
     return tf.gather(images, dx[:, None] + tf.range(w)[None, :], axis=2, batch_dims=1)  # (B, H, W, C)
 
 
-def cutout(generator, images, side: int):
+def cutout(seed, images, side: int):
     """Paint one square of ``side`` pixels mid-grey in each image, placed at random wholly inside it
     (DeVries & Taylor's Cutout, as airbench96 uses it): the net must also recognise things in part."""
     if not side:
         return images
     b, h, w = tf.shape(images)[0], images.shape[1], images.shape[2]
-    top = generator.uniform([b], 0, h - side + 1, dtype=tf.int32)[:, None]
-    left = generator.uniform([b], 0, w - side + 1, dtype=tf.int32)[:, None]
+    top = tf.random.stateless_uniform([b], _fold(seed, 0), 0, h - side + 1, dtype=tf.int32)[:, None]
+    left = tf.random.stateless_uniform([b], _fold(seed, 1), 0, w - side + 1, dtype=tf.int32)[:, None]
     rows, cols = tf.range(h)[None, :], tf.range(w)[None, :]
     in_rows = (rows >= top) & (rows < top + side)  # (B, H)
     in_cols = (cols >= left) & (cols < left + side)  # (B, W)
@@ -52,18 +56,24 @@ def cutout(generator, images, side: int):
 AUGMENTATIONS = {"flip": flip, "shift": shift, "cutout": cutout}  # setting -> function, in the order applied
 
 
-def augment_batch(generator, images, **amounts):
+def _fold(seed, n: int):
+    """A seed of its own for draw ``n`` made from ``seed``: draws from one seed must not repeat each other."""
+    return tf.random.experimental.stateless_fold_in(seed, n)
+
+
+def augment_batch(seed, images, **amounts):
     """Apply each augmentation whose amount is set (``flip=True, shift=2, cutout=0``) to a batch.
 
-    images: tensor of shape (B, H, W, C); generator: a tf.random.Generator. Each
-    image gets its own random draw. An augmentation not named is not applied.
+    images: tensor of shape (B, H, W, C); seed: int tensor or sequence of shape (2,), the batch's own.
+    Each image gets its own random draw. An augmentation not named is not applied.
     """
     unknown = set(amounts) - set(AUGMENTATIONS)
     if unknown:
         raise ValueError(f"unknown augmentation {', '.join(sorted(unknown))}: use {', '.join(AUGMENTATIONS)}")
-    for name, augment in AUGMENTATIONS.items():
+    seed = tf.cast(seed, tf.int64)
+    for n, (name, augment) in enumerate(AUGMENTATIONS.items()):
         if amounts.get(name):
-            images = augment(generator, images, amounts[name])
+            images = augment(_fold(seed, 100 + n), images, amounts[name])
     return images
 
 
@@ -74,4 +84,4 @@ def augmented_copies(image: np.ndarray, *, n: int = 8, seed: int, **amounts) -> 
     shown is what the network is trained on; the same seed gives the same copies.
     """
     batch = tf.constant(np.repeat(np.asarray(image)[np.newaxis], n, axis=0))
-    return augment_batch(tf.random.Generator.from_seed(seed), batch, **amounts).numpy()
+    return augment_batch([seed, 0], batch, **amounts).numpy()

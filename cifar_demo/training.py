@@ -57,12 +57,17 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, config: TrainConfig, *,
     drop = training and len(images) >= config.batch_size
     ds = ds.batch(config.batch_size, drop_remainder=drop)
     amounts = config.augmentation() if training else {}
-    generator = tf.random.Generator.from_seed(config.seed) if any(amounts.values()) else None
+    if any(amounts.values()):
+        # one seed per batch, drawn from the run's seed, new each epoch: the same run draws the same again
+        seeds = tf.data.Dataset.random(seed=config.seed, rerandomize_each_iteration=True).batch(2)
+        ds = tf.data.Dataset.zip(ds, seeds)
 
-    def prepare(x, y):
-        if generator is not None:
-            x = augment_batch(generator, x, **amounts)
-        return normalize(x), tf.one_hot(y, NUM_CLASSES)
+        def prepare(batch, seed):
+            x, y = batch
+            return normalize(augment_batch(seed, x, **amounts)), tf.one_hot(y, NUM_CLASSES)
+    else:
+        def prepare(x, y):
+            return normalize(x), tf.one_hot(y, NUM_CLASSES)
 
     return ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 

@@ -56,12 +56,12 @@ def test_a_stop_request_from_anywhere_is_honoured_within_a_batch_and_keeps_the_m
     deadline = time.time() + 120
     while time.time() < deadline and len(steps) < 3:
         time.sleep(0.01)
-    asked_at = steps[-1]
     live.request_stop(run)  # what the app's Stop button and `python -m cifar_demo stop RUN` write
+    asked_at = steps[-1]  # the last batch done once the request is on disk
     assert live.snapshot(run).status == live.STOPPING
     snap = finish(run, thread)
     assert snap.status == runs.STOPPED
-    assert steps[-1] <= asked_at + 1  # the batch under way, then no more
+    assert steps[-1] <= asked_at + 1  # the batch under way when it was asked, then no more
     assert run.status == runs.STOPPED and run.has_model
     assert run.history() == []  # an epoch cut short is not a finished epoch
     assert run.evaluation() is not None  # what was trained is kept and evaluated
@@ -100,3 +100,14 @@ def test_extra_callbacks_see_every_batch_of_the_run(cifar, tmp_path):
     config = tiny(epochs=1)
     outcome = trainer.train(config, runs.create(config.to_dict(), base=tmp_path), data=cifar, callbacks=[Count()])
     assert outcome["status"] == runs.FINISHED and Count.batches == 8  # 256 images / 32 per batch
+
+
+def test_the_same_config_and_seed_give_the_same_model_and_test_accuracy(cifar):
+    config = tiny(epochs=1, flip=True, shift=2, cutout=4, seed=7)
+    first, second = runs.create(config.to_dict()), runs.create(config.to_dict())
+    trainer.train(config, first, data=cifar)
+    trainer.train(config, second, data=cifar)
+    assert first.history() == second.history()
+    assert first.evaluation().accuracy == second.evaluation().accuracy
+    for a, b in zip(first.load_model().get_weights(), second.load_model().get_weights()):
+        np.testing.assert_array_equal(a, b)

@@ -53,12 +53,11 @@ def test_augment_batch_flips_and_shifts_like_numpy():
     import tensorflow as tf
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (64, 32, 32, 3)).astype(np.uint8)
-    gen = tf.random.Generator.from_seed(1)
-    flipped = augment.augment_batch(gen, tf.constant(images), flip=True, shift=0).numpy()
+    flipped = augment.augment_batch([1, 0], tf.constant(images), flip=True, shift=0).numpy()
     same = [np.array_equal(a, b) for a, b in zip(flipped, images)]
     mirror = [np.array_equal(a, b[:, ::-1]) for a, b in zip(flipped, images)]
     assert all(s or m for s, m in zip(same, mirror)) and 10 < sum(mirror) < 54
-    shifted = augment.augment_batch(gen, tf.constant(images), flip=False, shift=2).numpy()
+    shifted = augment.augment_batch([1, 1], tf.constant(images), flip=False, shift=2).numpy()
     for out, img in zip(shifted, images):
         padded = np.pad(img, ((2, 2), (2, 2), (0, 0)), mode="reflect")
         crops = [padded[dy:dy + 32, dx:dx + 32] for dy in range(5) for dx in range(5)]
@@ -69,7 +68,7 @@ def test_augment_batch_flips_and_shifts_like_numpy():
 def test_cutout_greys_one_whole_square_inside_each_image():
     import tensorflow as tf
     images = np.zeros((32, 32, 32, 3), np.uint8)  # black, so the grey square stands out exactly
-    out = augment.augment_batch(tf.random.Generator.from_seed(3), tf.constant(images), flip=False, shift=0,
+    out = augment.augment_batch([3, 0], tf.constant(images), flip=False, shift=0,
                                  cutout=8).numpy()
     corners = set()
     for img in out:
@@ -79,7 +78,7 @@ def test_cutout_greys_one_whole_square_inside_each_image():
         assert (rows.max() - top, cols.max() - left) == (7, 7)
         corners.add((top, left))
     assert len(corners) > 10  # each image has its own square
-    same = augment.augment_batch(tf.random.Generator.from_seed(3), tf.constant(images), flip=False, shift=0)
+    same = augment.augment_batch([3, 0], tf.constant(images), flip=False, shift=0)
     assert not same.numpy().any()  # cutout=0 leaves the images alone
 
 
