@@ -24,10 +24,13 @@ with setup:
         st.stop()
     st.subheader("1. The network")
     base = train_setup.pick_preset()
+    launch = st.container()  # Start goes here, near the top, once the settings below are known
     spec = layer_editor.layer_editor()
     st.subheader("2. What it computes")
     buildable = layer_editor.spec_summary(spec)
     st.subheader("3. The training")
     settings = train_setup.training_settings(base)
     config = train_setup.train_config(base, spec, settings) if buildable else None
-    train_setup.start_button(config, busy)
+    with launch:
+        train_setup.start_button(config, busy)
+    train_setup.start_button(config, busy, key="train_start_below")  # and here, after the settings

@@ -265,3 +265,15 @@ def test_a_second_start_queues_and_trains_after_the_first():
     assert older.status_record()["updated"] <= files.read_json(newer.path / live.LIVE_FILE)["started"] + 1
     second.run()
     assert not second.exception and "Finished" in texts(second, "success")
+
+
+def test_all_images_is_a_choice_the_select_boxes_keep_across_reruns():
+    """None ("all") would show as an empty select box ("Choose an option"); all is offered as the count."""
+    at = train_page()
+    box = at.selectbox(key="train_hp_fast_test_subset")
+    assert box.value == 10_000 and "all 10,000" in box.options
+    at.selectbox(key="train_hp_fast_subset").select(50_000).run()
+    at.run()
+    assert at.selectbox(key="train_hp_fast_subset").value == 50_000
+    assert at.selectbox(key="train_hp_fast_test_subset").value == 10_000
+    assert "Trains on 50,000 images" in texts(at, "caption")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import data, recipes, trainqueue
+from .. import data, estimates, recipes, runs, trainqueue
 from ..settings import AUGMENTATION, DATA, OPTIMISATION, REGULARISATION, SETTINGS, TESTING, Setting, TrainConfig
 from ..spec import SpecError
 from . import error_box
 from .layer_editor import TRAIN_BASE, TRAIN_EDITED, TRAIN_SPEC, TRAIN_VERSION, load_layers
+from .widgets import duration
 
 TRAIN_LOADED = "train_loaded"    # a note for the Train page: whose settings were loaded, and what had to change
 COLUMNS = {"Optimisation": (OPTIMISATION,), "Data and regularisation": (DATA, AUGMENTATION, REGULARISATION),
@@ -54,7 +55,7 @@ def load_config(config: dict, run_id: str) -> None:
     ss[TRAIN_VERSION] = ss.get(TRAIN_VERSION, 0) + 1
     values, changed = widget_values(config)
     for name, value in values.items():
-        ss[f"train_hp_{base}_{name}"] = value
+        ss[f"train_hp_{base}_{name}"] = as_shown(SETTINGS[name], value)
     ss[TRAIN_LOADED] = (f"Loaded the layers and settings of run **{run_id}**: change what you like, then start."
                         + (f" This page does not offer some of them, so: {'; '.join(changed)}." if changed else ""))
 
@@ -125,10 +126,13 @@ def _widget(setting: Setting, default, *, key: str, disabled: bool = False):
     if setting.kind is bool:
         return st.checkbox(label, bool(default), **common)
     if setting.options:
-        options = list(setting.options)
-        names = setting.names or {None: f"all {setting.high:,.0f}"}
-        return st.selectbox(label, options, options.index(_offered(setting, default)),
-                            format_func=lambda o: names.get(o, f"{o:,}" if isinstance(o, int) else str(o)), **common)
+        # "all" is offered as the number itself: a select box shows None as no choice at all
+        options = [as_shown(setting, o) for o in setting.options]
+        names = setting.names or {int(setting.high or 0): f"all {setting.high:,.0f}"}
+        chosen = st.selectbox(label, options, options.index(as_shown(setting, _offered(setting, default))),
+                              format_func=lambda o: names.get(o, f"{o:,}" if isinstance(o, int) else str(o)),
+                              **common)
+        return None if setting.optional and chosen == int(setting.high) else chosen
     kind = setting.kind
     low = kind(setting.low) if setting.low is not None and not setting.low_open else None
     high = kind(setting.high) if setting.high is not None else None
@@ -136,6 +140,11 @@ def _widget(setting: Setting, default, *, key: str, disabled: bool = False):
         return kind(st.slider(label, low, high, kind(default), kind(setting.step or 1), **common))
     number = {"step": setting.step, "format": "%g"} if kind is float else {}
     return kind(st.number_input(label, low, high, kind(default), **number, **common))
+
+
+def as_shown(setting: Setting, value):
+    """A setting's value as its widget holds it: for an optional count, None ("all") is the whole count."""
+    return int(setting.high) if setting.optional and value is None else value
 
 
 def train_config(base: str, spec: list[dict], settings: dict) -> TrainConfig | None:
@@ -148,17 +157,36 @@ def train_config(base: str, spec: list[dict], settings: dict) -> TrainConfig | N
         return None
 
 
-def start_button(config: TrainConfig | None, busy: bool) -> None:
-    """Start training, or with another training under way, join the queue; disabled while the config is invalid."""
-    if problem := st.session_state.pop("train_error", None):
-        error_box(problem)
-    if notice := st.session_state.pop("train_notice", None):
-        st.success(notice, icon=":material/check_circle:")
+def start_button(config: TrainConfig | None, busy: bool, *, key: str = "train_start") -> None:
+    """Start training, or with another training under way, join the queue; disabled while the config is
+    invalid. Beside it, what the training will take and reach, by this machine's earlier runs."""
+    if key == "train_start":  # the first of the page's two: the messages go there
+        if problem := st.session_state.pop("train_error", None):
+            error_box(problem)
+        if notice := st.session_state.pop("train_notice", None):
+            st.success(notice, icon=":material/check_circle:")
     label = "Add to the queue" if busy else "Start training"
-    st.button(label, type="primary", icon=":material/play_arrow:", key="train_start", disabled=config is None,
-              on_click=_start, args=(config,),
-              help="It trains in a process of its own: close the page, or stop the app, and it goes on."
-              + (" It starts when the runs before it are done." if busy else ""))
+    button, words = st.columns([1, 4], vertical_alignment="center")
+    button.button(label, type="primary", icon=":material/play_arrow:", key=key, disabled=config is None,
+                  on_click=_start, args=(config,), width="stretch",
+                  help="It trains in a process of its own: close the page, or stop the app, and it goes on."
+                  + (" It starts when the runs before it are done." if busy else ""))
+    if config is not None:
+        words.caption(expectation(estimates.estimate(config, runs.list_runs())))
+
+
+def expectation(guess: estimates.Estimate) -> str:
+    """What to expect, in words, from an estimate."""
+    if guess.seconds is None:
+        time = ("No earlier run of this network on this machine yet: the first one shows how fast it trains "
+                "here (the Time left figure appears after a few batches).")
+    else:
+        time = (f"Training should take about **{duration(guess.seconds)}** on this machine (run {guess.speed_from} "
+                f"trained {guess.images_per_second:,.0f} images a second), then a few seconds of testing.")
+    if guess.accuracy is None:
+        return time
+    return time + (f" Run {guess.accuracy_from}, with these settings, reached **{guess.accuracy:.1%}** on the "
+                   "test images.")
 
 
 def _start(config: TrainConfig) -> None:
