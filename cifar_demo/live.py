@@ -55,8 +55,10 @@ class LiveWriter:
     """The trainer's listener: folds each training event into the run's live.json, written at most once
     a second while batches come, and at once at every epoch's end and change of phase."""
 
-    def __init__(self, run: runs.Run, *, epochs: int, batch_size: int, history=()):
-        self.run, self.batch_size = run, batch_size
+    def __init__(self, run: runs.Run, *, epochs: int, batch_size: int, history=(), test_passes: int = 0):
+        # test_passes: images times views the final test runs, for the time left; a forward pass
+        # costs about a third of a training step's forward and backward
+        self.run, self.batch_size, self.test_passes = run, batch_size, test_passes
         self.state = {"phase": STARTING, "epoch": len(history) + 1, "epochs": epochs, "batch": 0,
                       "steps_per_epoch": 0, "batches": [], "started": time.time(), "first_batch_at": None,
                       "first_step": 0, "last_batch_at": None}
@@ -83,6 +85,7 @@ class LiveWriter:
 
     def phase(self, phase: str) -> None:
         self.state["phase"] = phase
+        self.state[f"{phase}_at"] = time.time()
         self.write()
 
     def write(self) -> None:
@@ -93,7 +96,11 @@ class LiveWriter:
         if ran > 0 and s["last_batch_at"] > s["first_batch_at"]:
             per_batch = (s["last_batch_at"] - s["first_batch_at"]) / ran  # from the first batch: no tracing time
             rate = self.batch_size / per_batch
-            eta = per_batch * max(0, s["epochs"] * s["steps_per_epoch"] - done)
+            testing = self.test_passes / (3 * rate)
+            if s["phase"] == TESTING:
+                eta = max(0.0, testing - (time.time() - s[f"{TESTING}_at"]))
+            else:
+                eta = per_batch * max(0, s["epochs"] * s["steps_per_epoch"] - done) + testing
         files.write_json(self.run.path / LIVE_FILE, {**s, "images_per_second": rate, "eta_seconds": eta,
                                                      "updated": time.time()})
         self.written = time.time()
@@ -178,7 +185,7 @@ def _read(run: runs.Run, status: str) -> Snapshot:
                     int(live.get("epochs") or config.get("epochs") or 1), int(live.get("batch") or 0),
                     int(live.get("steps_per_epoch") or 0), tuple(live.get("batches") or ()), tuple(history),
                     live.get("images_per_second") or 0.0,
-                    live.get("eta_seconds") if status in (STARTING, RUNNING) else None,
+                    live.get("eta_seconds") if status in (STARTING, RUNNING, TESTING) else None,
                     max(0.0, ended - started), record.get("error"), record.get("test_accuracy"))
 
 

@@ -64,7 +64,9 @@ def train(config: TrainConfig, run: runs.Run, *, data=None, listener=None, resum
     (a benchmark uses one to test the model as it trains).
     """
     history = run.history() if resume else []
-    writer = live.LiveWriter(run, epochs=config.epochs, batch_size=config.batch_size, history=history)
+    views = (2 if config.tta_flip else 1) * (3 if config.tta_shift else 1)
+    writer = live.LiveWriter(run, epochs=config.epochs, batch_size=config.batch_size, history=history,
+                             test_passes=(config.test_subset or 10_000) * views)
     report = writer if listener is None else lambda event: (writer(event), listener(event))
     run.set_status(runs.RUNNING, error=None, traceback=None)  # by this process, from now on
     with heartbeat(run):

@@ -94,8 +94,11 @@ def _progress(snap: live.Snapshot, run: runs.Run) -> None:
     speed, left, spent, score = st.columns(4)
     # the unit in the label: "1,067 images/s" is too wide for a quarter of the page and gets cut
     speed.metric("Speed, images/s", f"{snap.images_per_second:,.0f}" if snap.images_per_second else "–")
-    left.metric("Time left", duration(snap.eta_seconds) if snap.active else "–")
-    spent.metric("Elapsed", duration(snap.elapsed_seconds))
+    left.metric("Time left", duration(snap.eta_seconds) if snap.active else "–",
+                help="Training and then testing on the test images, at the speed measured so far.")
+    spent.metric("Elapsed, all told", duration(snap.elapsed_seconds),
+                 help="Since the run started: building the network, training, testing. The Results page's "
+                      "train time counts the training alone.")
     last = snap.history[-1] if snap.history else {}
     if snap.test_accuracy is not None:
         score.metric("Test accuracy", f"{snap.test_accuracy:.1%}")
