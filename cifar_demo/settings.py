@@ -125,7 +125,7 @@ class TrainConfig:
     precision: str = setting("auto", "Precision", "The number format the network computes in: bfloat16 is about "
                              "twice as fast where the processor has it, and as accurate here.", TESTING,
                              options=("auto", "float32", "mixed_bfloat16"),
-                             names={"auto": "automatic (bfloat16 where the processor has it)",
+                             names={"auto": "auto (bfloat16 if the CPU has it)",
                                     "float32": "float32", "mixed_bfloat16": "mixed bfloat16"})
 
     def __post_init__(self):
