@@ -115,8 +115,17 @@ def epoch_points(rows: Sequence[Mapping[str, float]], key: str) -> list[tuple[in
     return [(row.get("epoch", n), row[key]) for n, row in enumerate(rows, start=1) if row.get(key) is not None]
 
 
+HELD_OUT_NAMES = {"validation": "validation", "test": "held-out test images"}
+
+
+def held_out_name(held_out: Mapping[str, str] | None, label: str) -> str:
+    """How a run's held-out curve is named: "validation", or "held-out test images" (runs.TEST)."""
+    return HELD_OUT_NAMES.get((held_out or {}).get(label, "validation"), "validation")
+
+
 def epoch_curves(histories: Mapping[str, Sequence[Mapping[str, float]]], *,
-                 metric: str = "accuracy", tests: Mapping[str, float | None] | None = None) -> go.Figure:
+                 metric: str = "accuracy", tests: Mapping[str, float | None] | None = None,
+                 held_out: Mapping[str, str] | None = None) -> go.Figure:
     """One metric per epoch for one or more runs: train dashed, validation solid, one colour per run.
 
     histories: {run label: [{"epoch": 1, "loss": .., "accuracy": .., "val_loss": .., ...}, ...]}.
@@ -124,11 +133,12 @@ def epoch_curves(histories: Mapping[str, Sequence[Mapping[str, float]]], *,
     tests: {run label: test accuracy}; with the accuracy metric each is a star at the run's last
     epoch, so the gap between what the net scores on its training images and on new ones shows;
     a lone star also carries its figure (several would print over each other at the same epoch).
+    held_out: {run label: "validation" or "test"}: what each run's solid curve was measured on.
     """
     fig = go.Figure()
     tested = {label: test for label, test in (tests or {}).items() if test is not None and label in histories}
     for i, (label, rows) in enumerate(histories.items()):
-        for key, kind, dash in ((metric, "train", "dash"), (f"val_{metric}", "validation", "solid")):
+        for key, kind, dash in ((metric, "train", "dash"), (f"val_{metric}", held_out_name(held_out, label), "solid")):
             points = epoch_points(rows, key)
             if not points:
                 continue

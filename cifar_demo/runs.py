@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import files
-from .settings import AUGMENTATION, in_section
-from .spec import describe_spec
 
 DEFAULT_ROOT = "runs"
 MODEL_FILE = "model.keras"
@@ -34,6 +32,7 @@ RUNNING, FINISHED, STOPPED, FAILED, INTERRUPTED = "running", "finished", "stoppe
 QUEUED, CANCELLED = "queued", "cancelled"  # waiting for a trainer; taken out of the queue before it started
 IMPORTED = "imported"            # a model uploaded from elsewhere: no training of ours, so no history
 DONE = (FINISHED, STOPPED, FAILED, CANCELLED)        # a training that has ended, one way or another
+VALIDATION, TEST = "validation", "test"  # what a run's held-out curve was measured on (status.json's held_out)
 HEARTBEAT_FILE = "heartbeat"     # touched every few seconds by the trainer (live.py)
 HEARTBEAT_STALE = 20.0           # seconds without a touch after which a trainer is taken for dead
 USABLE = (FINISHED, STOPPED, INTERRUPTED, IMPORTED)  # a model that is no longer changing: it can predict
@@ -124,6 +123,11 @@ class Run:
             return evaluation.load(self.path)
         except FileNotFoundError:
             return None
+
+    def held_out(self) -> str:
+        """What the run's held-out curve is measured on: its validation split, or test images (runs that train
+        on every training image; runs from before this was recorded: by their config)."""
+        return self.status_record().get("held_out") or (VALIDATION if self.config.get("validation_split") else TEST)
 
     def test_accuracy(self) -> float | None:
         """The accuracy on the test images from evaluation.json; None before the run is tested."""
@@ -244,43 +248,6 @@ def delete(run: Run) -> None:
     if run.status == RUNNING:
         raise RunError(f"run {run.id} is training right now; stop it before deleting it")
     shutil.rmtree(run.path)
-
-
-def table(run_list: list[Run]) -> list[dict]:
-    """One flat row per run for a runs table: what it was, how it was trained, how it did.
-
-    A run whose files cannot be read still gets a row, with status "unreadable"
-    and the reason, so that it can be seen and deleted.
-    """
-    rows = []
-    for run in run_list:
-        try:
-            s, config = run.summary(), run.config
-        except RunError as exc:
-            rows.append({"id": run.id, "status": "unreadable", "error": str(exc)})
-            continue
-        imported = s["status"] == IMPORTED
-        rows.append({
-            "id": run.id, "status": s["status"], "preset": s["preset"],
-            "architecture": config.get("architecture") or describe_spec(config.get("spec") or []),
-            "epochs": None if imported else config.get("epochs"), "epochs_done": None if imported else s["epochs_done"],
-            "batch_size": config.get("batch_size"), "optimizer": config.get("optimizer"),
-            "learning_rate": config.get("learning_rate"), "augmentation": _augmentation(config),
-            "subset": config.get("subset") or (None if imported else 50_000),
-            "best_val_accuracy": s["best_val_accuracy"], "final_val_accuracy": s["final_val_accuracy"],
-            "test_accuracy": s["test_accuracy"], "train_seconds": s["train_seconds"],
-            "created": s["created"], "error": s["error"],
-        })
-    return rows
-
-
-def _augmentation(config: dict) -> str | None:
-    """'flip, shift 2, cutout 4': the augmentations a run's config turns on, by the settings table."""
-    if config.get("preset") == "imported":
-        return None
-    parts = [name if setting.kind is bool else f"{name} {config[name]}"
-             for name, setting in in_section(AUGMENTATION).items() if config.get(name)]
-    return ", ".join(parts) or "none"
 
 
 def prediction_runs(run_list: list[Run], default: Run | None = None) -> list[Run]:

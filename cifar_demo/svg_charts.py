@@ -15,7 +15,7 @@ from html import escape
 
 import numpy as np
 
-from .charts import batch_series, color, epoch_points
+from .charts import batch_series, color, epoch_points, held_out_name
 
 INK, GRID = "#2a3f5f", "#ebf0f8"  # plotly_white's text and grid, so both kinds of chart look alike
 FONT = "Helvetica, Arial, sans-serif"
@@ -56,7 +56,8 @@ def batch_curves(steps: Sequence[int], loss: Sequence[float], accuracy: Sequence
     return _svg(BATCH_WIDTH, panels)
 
 
-def epoch_curves(histories: Mapping[str, Sequence[Mapping[str, float]]], *, metric: str = "accuracy") -> str:
+def epoch_curves(histories: Mapping[str, Sequence[Mapping[str, float]]], *, metric: str = "accuracy",
+                 held_out: Mapping[str, str] | None = None) -> str:
     """``charts.epoch_curves`` as an SVG string: train dashed, validation solid, one colour per run.
 
     histories: {run label: [{"epoch": 1, "loss": .., "accuracy": .., "val_loss": .., ...}, ...]}.
@@ -64,7 +65,7 @@ def epoch_curves(histories: Mapping[str, Sequence[Mapping[str, float]]], *, metr
     """
     lines = []
     for i, (label, rows) in enumerate(histories.items()):
-        for key, kind, dash in ((metric, "train", True), (f"val_{metric}", "validation", False)):
+        for key, kind, dash in ((metric, "train", True), (f"val_{metric}", held_out_name(held_out, label), False)):
             if points := epoch_points(rows, key):
                 epochs, values = (np.asarray(v, dtype=np.float64) for v in zip(*points))
                 lines.append(_Line(epochs, values, f"{label} {kind}".strip(), color(i), dash=dash, markers=True))

@@ -17,6 +17,7 @@ from . import live, runs, training
 from .settings import TrainConfig
 
 HEARTBEAT_SECONDS = 2.0  # how often a trainer touches its heartbeat file (runs.HEARTBEAT_STALE: when it is dead)
+HELD_OUT_TEST_IMAGES = 2_000  # the held-out images of a run without a validation split: the first test images
 
 
 @contextlib.contextmanager
@@ -91,8 +92,7 @@ def _fit(config: TrainConfig, run: runs.Run, data, report, writer, control, resu
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         model = _saved_model(run, config) if resume else training.build_model(config, parts.x_train)
     train_ds = training.make_dataset(parts.x_train, parts.y_train, config, training=True)
-    val_ds = (training.make_dataset(parts.x_val, parts.y_val, config, training=False)
-              if len(parts.y_val) else None)
+    val_ds = _held_out(config, run, parts, distributed=getattr(strategy, "num_replicas_in_sync", 1) > 1)
     steps = int(train_ds.cardinality())
     report({"event": "status", "steps_per_epoch": steps, "epoch": len(history) + 1})
     total = steps * config.epochs
@@ -115,6 +115,20 @@ def _fit(config: TrainConfig, run: runs.Run, data, report, writer, control, resu
     writer.phase(live.TESTING)
     return _finish(config, run, model, monitor, parts, control.stop_requested(), earlier + time.time() - started,
                    distributed=getattr(strategy, "num_replicas_in_sync", 1) > 1)
+
+
+def _held_out(config: TrainConfig, run: runs.Run, parts, *, distributed: bool):
+    """The images to check the network on after each epoch: the validation split, or for a run that trains on
+    every image, the first test images, as the Keras tutorials do with validation_data=(x_test, y_test).
+    The run's status says which (held_out: validation | test), so the curves can say what they show."""
+    if len(parts.y_val):
+        run.set_status(runs.RUNNING, held_out=runs.VALIDATION)
+        return training.make_dataset(parts.x_val, parts.y_val, config, training=False)
+    if distributed:  # Keras cannot split an odd last batch of it among replicas
+        return None
+    n = min(HELD_OUT_TEST_IMAGES, len(parts.y_test))
+    run.set_status(runs.RUNNING, held_out=runs.TEST, held_out_images=n)
+    return training.make_dataset(parts.x_test[:n], parts.y_test[:n], config, training=False)
 
 
 def _saved_model(run: runs.Run, config: TrainConfig):

@@ -5,7 +5,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from cifar_demo import live, runs, trainer, training, transfer
+from cifar_demo import live, run_table, runs, trainer, training, transfer
 from cifar_demo.settings import TrainConfig
 
 
@@ -99,7 +99,7 @@ def test_table_has_one_row_per_run_with_its_settings_and_scores():
     broken = runs.create(tiny().to_dict())
     (broken.path / "history.json").write_text("[{")
 
-    rows = {row["id"]: row for row in runs.table(runs.list_runs())}
+    rows = {row["id"]: row for row in run_table.table(runs.list_runs())}
     row = rows[done.id]
     assert row["status"] == "finished" and row["preset"] == "two_block"
     assert row["architecture"].startswith("conv") and "dense10" in row["architecture"]
@@ -109,7 +109,7 @@ def test_table_has_one_row_per_run_with_its_settings_and_scores():
     assert (row["best_val_accuracy"], row["final_val_accuracy"]) == (0.42, 0.40)
     assert row["test_accuracy"] is None and row["train_seconds"] == 12.5
     assert rows[broken.id]["status"] == "unreadable" and "not valid JSON" in rows[broken.id]["error"]
-    assert runs.table([]) == []
+    assert run_table.table([]) == []
 
 
 # --- importing a .keras model ---------------------------------------------------------------------------------
@@ -134,7 +134,7 @@ def test_a_good_model_becomes_a_tested_run(tmp_path, cifar):
     ev = run.evaluation()
     assert len(ev) == transfer.IMPORT_TEST_IMAGES
     np.testing.assert_array_equal(ev.y_true, cifar.y_test[:transfer.IMPORT_TEST_IMAGES])
-    assert runs.table([run])[0]["test_accuracy"] == pytest.approx(ev.accuracy)
+    assert run_table.table([run])[0]["test_accuracy"] == pytest.approx(ev.accuracy)
     assert run in runs.prediction_runs(runs.list_runs())  # Predict offers it
 
 

@@ -111,3 +111,16 @@ def test_the_same_config_and_seed_give_the_same_model_and_test_accuracy(cifar):
     assert first.evaluation().accuracy == second.evaluation().accuracy
     for a, b in zip(first.load_model().get_weights(), second.load_model().get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_default_preset_records_a_held_out_accuracy_every_epoch_on_test_images(cifar):
+    config = TrainConfig.for_preset("fast", epochs=2, subset=512, test_subset=300)
+    assert config.validation_split == 0  # it trains on all its images: the held-out curve comes from test images
+    run = runs.create(config.to_dict())
+    trainer.train(config, run, data=cifar)
+    assert all("val_accuracy" in row and "val_loss" in row for row in run.history()) and len(run.history()) == 2
+    assert run.held_out() == runs.TEST and run.status_record()["held_out_images"] == 300
+    with_split = tiny(epochs=1)
+    other = runs.create(with_split.to_dict())
+    trainer.train(with_split, other, data=cifar)
+    assert other.held_out() == runs.VALIDATION

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import data, runs, trainer, trainqueue, transfer
+from .. import data, run_table, runs, trainer, trainqueue, transfer
 from . import error_box, load_data
 from .train_setup import load_config
 from .widgets import epoch_curves, in_percent, percent_column
@@ -57,8 +57,9 @@ def runs_table(all_runs: list[runs.Run]) -> list[runs.Run]:
         # so tick the same runs again wherever their rows are now
         ss[RUNS_TABLE] = {"selection": {"rows": [ids.index(i) for i in ss.get(RUNS_TICKED, []) if i in ids]}}
     ss[RUNS_SEEN] = ids
-    event = st.dataframe(in_percent(runs.table(all_runs), PERCENTAGES), key=RUNS_TABLE, on_select=_follow_selection,
-                         selection_mode="multi-row", hide_index=True, column_order=list(COLUMNS),
+    rows = in_percent(run_table.table(all_runs), PERCENTAGES)
+    event = st.dataframe(rows, key=RUNS_TABLE, on_select=_follow_selection, selection_mode="multi-row",
+                         hide_index=True, column_order=list(COLUMNS),
                          column_config=COLUMNS, placeholder="–")
     ticked = [all_runs[i] for i in event.selection.rows if i < len(all_runs)]
     ss[RUNS_TICKED] = [run.id for run in ticked]

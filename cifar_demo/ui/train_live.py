@@ -43,10 +43,10 @@ def training_panel(run: runs.Run) -> None:
             if not charts_on:
                 st.caption("Live charts are off: the curves are drawn when the training ends.")
             elif snap.active or recent(run):
-                _curves(snap)
+                _curves(snap, run)
             else:
                 with st.expander("Training curves"):
-                    _curves(snap)
+                    _curves(snap, run)
 
         curves()
 
@@ -103,7 +103,9 @@ def _progress(snap: live.Snapshot, run: runs.Run) -> None:
     if snap.test_accuracy is not None:
         score.metric("Test accuracy", f"{snap.test_accuracy:.1%}")
     elif last.get("val_accuracy") is not None:
-        score.metric("Validation accuracy", f"{last['val_accuracy']:.1%}", help="After the last finished epoch.")
+        score.metric("Held-out accuracy", f"{last['val_accuracy']:.1%}",
+                     help="After the last finished epoch, on images it does not train on: its validation hold-out, "
+                          "or the first 2,000 test images for a run that trains on all its images.")
     else:
         score.metric("Training accuracy", f"{last['accuracy']:.1%}" if last else "–",
                      help="Over the last finished epoch (no validation hold-out in this run).")
@@ -131,7 +133,7 @@ def _outcome(snap: live.Snapshot) -> None:
                  query_params={"run": snap.run_id})
 
 
-def _curves(snap: live.Snapshot) -> None:
+def _curves(snap: live.Snapshot, run: runs.Run) -> None:
     """The per-batch and per-epoch curves: static SVG while it trains, interactive Plotly once it has ended.
 
     The live ones are redrawn every few seconds, and a browser on the same small machine spent a
@@ -160,10 +162,11 @@ def _curves(snap: live.Snapshot) -> None:
             st.caption("Train and validation curves appear after the first epoch.")
         elif snap.active:
             st.container(key="train_epoch_curves").image(
-                svg_charts.epoch_curves({"": list(snap.history)}, metric=metric), width="stretch",
+                svg_charts.epoch_curves({"": list(snap.history)}, metric=metric, held_out={"": run.held_out()}),
+                width="stretch",
                 alt=f"{metric.capitalize()} per epoch, up to epoch {len(snap.history)}")
         else:
-            figure = charts.epoch_curves({"": list(snap.history)}, metric=metric)
+            figure = charts.epoch_curves({"": list(snap.history)}, metric=metric, held_out={"": run.held_out()})
             if metric == "accuracy":
                 figure.update_yaxes(range=[0, 1])  # the whole scale: early epochs would otherwise look odd
             st.plotly_chart(figure, key="train_epoch_curves", config={"displayModeBar": False})

@@ -63,31 +63,33 @@ def pick_model() -> runs.Run | None:
     return st.selectbox("Model", choices, index=index, format_func=run_label, key="predict_model")
 
 
-def curves_of(chosen: list[runs.Run]) -> tuple[dict, dict]:
-    """Each run's epoch history and test accuracy by run id, for ``charts.epoch_curves``.
+def curves_of(chosen: list[runs.Run]) -> tuple[dict, dict, dict]:
+    """Each run's epoch history, test accuracy and held-out kind by run id, for ``charts.epoch_curves``.
 
     A run whose files cannot be read is left out and named in an error box; the others are still drawn.
     """
-    histories, tests = {}, {}
+    histories, tests, held_out = {}, {}, {}
     for run in chosen:
         try:
-            histories[run.id], tests[run.id] = run.history(), run.test_accuracy()
+            histories[run.id], tests[run.id], held_out[run.id] = run.history(), run.test_accuracy(), run.held_out()
         except runs.RunError as exc:
             error_box(f"**Run {run.id} is left out of the curves.** {exc}")
-    return histories, tests
+    return histories, tests, held_out
 
 
 def epoch_curves(chosen: list[runs.Run], *, key: str) -> bool:
     """The chosen runs' accuracy or loss per epoch on one chart; False when there is nothing to draw yet."""
     metric = st.segmented_control("Metric", ["accuracy", "loss"], default="accuracy", required=True,
                                   key=f"{key}_metric")
-    histories, tests = curves_of(chosen)
+    histories, tests, held_out = curves_of(chosen)
     if not any(histories.values()):
         st.info("No finished epoch to draw yet.", icon=":material/info:")
         return False
-    st.plotly_chart(charts.epoch_curves(histories, metric=metric, tests=tests), key=f"{key}_curves")
-    st.caption("Dashed: on the training images; solid: on the validation hold-out (runs without one have none); "
-               "star: on the test images, after training.")
+    st.plotly_chart(charts.epoch_curves(histories, metric=metric, tests=tests, held_out=held_out),
+                    key=f"{key}_curves")
+    st.caption("Dashed: on the images it trains on. Solid: after each epoch, on images it does not train on: its "
+               "validation hold-out, or, for a run that trains on all its images, the first 2,000 test images. "
+               "Star: on the test images, after training.")
     return True
 
 
