@@ -1,4 +1,4 @@
-"""The command line: ``python -m cifar_demo train | resume | evaluate | predict | export | runs | presets``.
+"""The command line: ``python -m cifar_demo train | resume | evaluate | predict | export | code | runs | presets``.
 
 Every error the user can cause ends as one line on stderr and a non-zero exit.
 """
@@ -65,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("run", help="run id from `runs`, or a run folder")
     x.add_argument("dest", help="a new or empty folder (default_run/ is the model the app ships with)")
     x.set_defaults(func=cmd_export)
+
+    c = sub.add_parser("code", help="print a preset or run as a standalone Keras script (no cifar_demo needed)")
+    c.add_argument("ref", metavar="PRESET_OR_RUN",
+                   help=f"a preset ({', '.join(recipes.PRESETS)}), 'default' (the shipped model), a run id or folder")
+    c.set_defaults(func=cmd_code)
 
     ls = sub.add_parser("runs", help="list the runs with status and accuracy")
     ls.set_defaults(func=cmd_runs)
@@ -221,6 +226,12 @@ def cmd_predict(args) -> int:
         for name, top in zip(names, inference.top_k(model, np.stack(inputs), args.k)):
             print(f"{name}: " + ", ".join(f"{cls} {p:.1%}" for cls, p in top))
     return 1 if failures else 0
+
+
+def cmd_code(args) -> int:
+    from . import codegen
+    print(codegen.script(codegen.resolve(args.ref)), end="")
+    return 0
 
 
 # --- listings -------------------------------------------------------------------------------------------------
