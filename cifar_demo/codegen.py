@@ -232,3 +232,9 @@ def script(source: Source) -> str:
     return "".join([_header(source), script_parts.IMPORTS, constants, "\n", script_parts.DATA, _augment(c),
                     script_parts.DATASET, _build_model(c.spec), *(text for wanted, text in optional if wanted),
                     script_parts.PREDICT, _main(c)])
+
+
+def parameter_count(spec) -> int:
+    """The parameters of a spec's network (the script builds the same); SpecError if it cannot build."""
+    from . import models
+    return sum(row.params for row in models.summarize(spec))

@@ -1,0 +1,79 @@
+"""Plotly figures of the Labs page: reliability diagram, confidence histograms, robustness curves, the map.
+
+Pure functions from plain arrays to ``go.Figure``, in the look of ``charts`` (its template and margins).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .charts import MARGIN, PERCENT, TEMPLATE, color
+from .data import CLASS_NAMES
+
+RIGHT, WRONG = "#2ca02c", "#d62728"
+
+
+def styled(fig: go.Figure, *, title: str | None = None, **layout) -> go.Figure:
+    fig.update_layout(template=TEMPLATE, margin=MARGIN, title=title,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), **layout)
+    return fig
+
+
+def reliability_diagram(edges: np.ndarray, counts: np.ndarray, confidence: np.ndarray,
+                        accuracy: np.ndarray) -> go.Figure:
+    """Bars: the share right in each confidence bin (B bins, ``edges`` (B + 1,)); a dashed diagonal where
+    confidence equals accuracy; each bin's mean confidence as a dot, and its image count on hover."""
+    centres, width = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
+    full = counts > 0
+    hover = [f"{edges[b]:.0%}–{edges[b + 1]:.0%} sure: {counts[b]:,} images, {accuracy[b]:.1%} right, "
+             f"{confidence[b]:.1%} sure on average" if full[b] else f"{edges[b]:.0%}–{edges[b + 1]:.0%}: no image"
+             for b in range(len(counts))]
+    fig = go.Figure([
+        go.Bar(x=centres, y=np.nan_to_num(accuracy), width=width * 0.95, name="Share right", marker_color=color(0),
+               hovertext=hover, hoverinfo="text"),
+        go.Scatter(x=centres[full], y=confidence[full], mode="markers", name="How sure, on average",
+                   marker=dict(color="black", symbol="diamond", size=8), hoverinfo="skip"),
+        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="Perfectly calibrated",
+                   line=dict(color="grey", dash="dash"), hoverinfo="skip"),
+    ])
+    fig.update_xaxes(title="How sure it was (probability of its answer)", range=[0, 1], tickformat=PERCENT)
+    fig.update_yaxes(title="How often it was right", range=[0, 1], tickformat=PERCENT)
+    return styled(fig, height=380)
+
+
+def confidence_histogram(right: np.ndarray, wrong: np.ndarray, *, bins: int = 20) -> go.Figure:
+    """How sure it was on the images it got right (green) and wrong (red): image counts per confidence bin."""
+    edges = np.linspace(0, 1, bins + 1)
+    centres = (edges[:-1] + edges[1:]) / 2
+    fig = go.Figure([go.Bar(x=centres, y=np.histogram(values, edges)[0], width=1 / bins * 0.95, name=name,
+                            marker_color=colour, opacity=0.75)
+                     for values, name, colour in ((right, "Right", RIGHT), (wrong, "Wrong", WRONG))])
+    fig.update_xaxes(title="How sure it was", range=[0, 1], tickformat=PERCENT)
+    fig.update_yaxes(title="Test images")
+    return styled(fig, barmode="overlay", height=380)
+
+
+def robustness_curves(curves: Mapping[str, tuple[Sequence[float], Sequence[float], str]]) -> go.Figure:
+    """Accuracy against the strength of each corruption; curves: {name: (strengths 0..1, accuracies, unit text)}.
+
+    Strength is each corruption's level as a share of its strongest, so that all fit one axis."""
+    fig = go.Figure()
+    for i, (name, (strength, accuracy, labels)) in enumerate(curves.items()):
+        fig.add_trace(go.Scatter(x=list(strength), y=list(accuracy), mode="lines+markers", name=name,
+                                 line=dict(color=color(i)), text=labels,
+                                 hovertemplate=f"{name}: %{{text}}<br>%{{y:.1%}} right<extra></extra>"))
+    fig.add_hline(y=0.1, line=dict(color="grey", dash="dot"), annotation_text="guessing (10%)",
+                  annotation_position="bottom right")
+    fig.update_xaxes(title="Strength (share of the strongest level shown)", range=[-0.02, 1.02], tickformat=PERCENT)
+    fig.update_yaxes(title="Test accuracy", range=[0, 1], tickformat=PERCENT)
+    return styled(fig, height=420)
+
+
+def probability_pair(before: np.ndarray, after: np.ndarray) -> go.Figure:
+    """Two bar sets over the 10 classes: the probabilities before and after a change to the image."""
+    fig = go.Figure([go.Bar(x=list(CLASS_NAMES), y=np.asarray(p).tolist(), name=name, marker_color=c)
+                     for p, name, c in ((before, "Before", color(0)), (after, "After", WRONG))])
+    fig.update_yaxes(title="Probability", range=[0, 1], tickformat=PERCENT)
+    return styled(fig, barmode="group", height=300)
