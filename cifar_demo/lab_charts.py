@@ -56,9 +56,10 @@ def confidence_histogram(right: np.ndarray, wrong: np.ndarray, *, bins: int = 20
 
 
 def robustness_curves(curves: Mapping[str, tuple[Sequence[float], Sequence[float], str]]) -> go.Figure:
-    """Accuracy against the strength of each corruption; curves: {name: (strengths 0..1, accuracies, unit text)}.
+    """Accuracy against the strength of each corruption; curves: {name: (positions 0..1, accuracies, level names)}.
 
-    Strength is each corruption's level as a share of its strongest, so that all fit one axis."""
+    Each corruption's levels sit at evenly spaced positions from clean (0) to its strongest (1), so all fit
+    one axis; its own amounts are in the hover text."""
     fig = go.Figure()
     for i, (name, (strength, accuracy, labels)) in enumerate(curves.items()):
         fig.add_trace(go.Scatter(x=list(strength), y=list(accuracy), mode="lines+markers", name=name,
@@ -66,7 +67,9 @@ def robustness_curves(curves: Mapping[str, tuple[Sequence[float], Sequence[float
                                  hovertemplate=f"{name}: %{{text}}<br>%{{y:.1%}} right<extra></extra>"))
     fig.add_hline(y=0.1, line=dict(color="grey", dash="dot"), annotation_text="guessing (10%)",
                   annotation_position="bottom right")
-    fig.update_xaxes(title="Strength (share of the strongest level shown)", range=[-0.02, 1.02], tickformat=PERCENT)
+    steps = len(next(iter(curves.values()))[0]) if curves else 5
+    fig.update_xaxes(title="How strong the change is", range=[-0.03, 1.03], tickvals=np.linspace(0, 1, steps),
+                     ticktext=["clean", *map(str, range(1, steps - 1)), f"{steps - 1}: strongest"])
     fig.update_yaxes(title="Test accuracy", range=[0, 1], tickformat=PERCENT)
     return styled(fig, height=420)
 

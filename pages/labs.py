@@ -4,9 +4,10 @@ import streamlit as st
 from cifar_demo import ui
 
 ui.page_guard()
-from cifar_demo.ui import labs_calibration, labs_code, widgets  # after the guard: the heavier imports
+from cifar_demo.ui import labs_calibration, labs_code, labs_robustness, widgets  # after the guard: the heavier imports
 
-LABS = [("Show me the code", labs_code.code_lab), ("Calibration", labs_calibration.calibration_lab)]
+LABS = [("Show me the code", labs_code.code_lab), ("Calibration", labs_calibration.calibration_lab),
+        ("Robustness", labs_robustness.robustness_lab)]
 
 st.title("Labs")
 st.caption("Experiments no other CNN demo runs for you, on the network you just trained or on the one that "
