@@ -4,10 +4,7 @@ import streamlit as st
 from cifar_demo import ui
 
 ui.page_guard()
-from cifar_demo.ui import labs_calibration, labs_code, labs_robustness, widgets  # after the guard: the heavier imports
-
-LABS = [("Show me the code", labs_code.code_lab), ("Calibration", labs_calibration.calibration_lab),
-        ("Robustness", labs_robustness.robustness_lab)]
+from cifar_demo.ui import labs_tabs, widgets  # after the guard: the heavier imports
 
 st.title("Labs")
 st.caption("Experiments no other CNN demo runs for you, on the network you just trained or on the one that "
@@ -16,8 +13,8 @@ run = widgets.pick_model()
 if run is None:
     widgets.no_model_yet()
     st.stop()
-tabs = st.tabs([name for name, _ in LABS], key="labs_tab", on_change="rerun")
-for tab, (_, lab) in zip(tabs, LABS):
+tabs = st.tabs([name for name, _ in labs_tabs.LABS], key="labs_tab", on_change="rerun")
+for tab, (_, lab) in zip(tabs, labs_tabs.LABS):
     if tab.open:
         with tab:
             lab(run)
