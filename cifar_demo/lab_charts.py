@@ -1,6 +1,6 @@
-"""Plotly figures of the Labs page: reliability diagram, confidence histograms, robustness curves, the map.
+"""Figures of the Labs page: reliability diagram, confidence histograms, robustness curves (Plotly), the map (Altair).
 
-Pure functions from plain arrays to ``go.Figure``, in the look of ``charts`` (its template and margins).
+Pure functions from plain arrays to figures, in the look of ``charts`` (its template and margins).
 """
 from __future__ import annotations
 
@@ -80,3 +80,23 @@ def probability_pair(before: np.ndarray, after: np.ndarray) -> go.Figure:
                      for p, name, c in ((before, "Before", color(0)), (after, "After", WRONG))])
     fig.update_yaxes(title="Probability", range=[0, 1], tickformat=PERCENT)
     return styled(fig, barmode="group", height=300)
+
+
+def feature_map(table, *, height: int = 560):
+    """The map of the test images (an Altair chart: its tooltips can show pictures, Plotly's cannot).
+
+    table: a DataFrame with columns x, y, image (a PNG data URI), true (class name), answer ("right" or
+    "wrong"), said (its top 3 in words) and number (the test image's). Dots are coloured by true class, a
+    cross marks a mistake; hovering shows the picture, dragging a box selects (selection "brush").
+    """
+    import altair as alt
+    brush = alt.selection_interval(name="brush", encodings=["x", "y"])
+    return alt.Chart(table, height=height).mark_point(filled=True, size=45).encode(
+        x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None),
+        color=alt.Color("true:N", title="True class", scale=alt.Scale(domain=list(CLASS_NAMES), scheme="category10")),
+        shape=alt.Shape("answer:N", title="Its answer", scale=alt.Scale(domain=["right", "wrong"],
+                                                                        range=["circle", "cross"])),
+        opacity=alt.condition(brush, alt.value(0.85), alt.value(0.2)),
+        tooltip=[alt.Tooltip("image:N"), alt.Tooltip("number:Q", title="test image"),
+                 alt.Tooltip("true:N", title="truly"), alt.Tooltip("said:N", title="it said")],
+    ).add_params(brush)

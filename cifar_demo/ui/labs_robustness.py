@@ -80,7 +80,7 @@ def _levels_grid(model, index: int) -> None:
                     st.image(upscale(im, ZOOM), output_format="PNG")
                     st.caption(f"{robustness.level_label(name, level)}  \n**{data.CLASS_NAMES[c]}** {p[c]:.0%}")
     changed = sum(int(p.argmax()) != int(proba[0].argmax()) for p in proba)
-    how_to_read(f"Each row is one change to test image {index} (truly a {truth}), growing from left to right, with "
+    how_to_read(f"Each row is one change to test image {index} (truly: {truth}), growing from left to right, with "
                 "what the network answers under each picture. Here "
                 f"{changed} of the {len(proba)} versions change its answer from its answer on the clean image.")
 
