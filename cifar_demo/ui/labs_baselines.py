@@ -11,8 +11,8 @@ from .widgets import duration, percent_column, run_label
 TRAIN_NOW = "labs_base_train"  # session key: the button asked for a training
 SUBSETS = (1_000, 2_000, 5_000, 10_000)
 # measured on 2 cores (BENCHMARKS.md), both baselines together
-ABOUT_TIME = ("About 3 s for 1,000 images, 20 s for 5,000 and 60 s for 10,000 on 2 cores, most of it the "
-              "logistic regression.")
+ABOUT_TIME = ("Measured on 2 busy cores: about 7 s for 1,000 or 2,000 images, 55 s for 5,000 and 70 s for 10,000, "
+              "most of it the logistic regression's fit and the nearest neighbours' test.")
 
 
 def baselines_lab(run: runs.Run) -> None:

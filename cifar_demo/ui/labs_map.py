@@ -17,11 +17,11 @@ from . import load_data
 from .labs import how_to_read, model_of
 from .widgets import show_pixels
 
-MAP_SIZES = (1_000, 2_000)  # test images on the map: about 10 s and 25 s for the shipped model on 2 cores
+MAP_SIZES = (1_000, 2_000)  # test images on the map: 15-30 s and about twice that on 2 busy cores (BENCHMARKS.md)
 BANK_PER_CLASS = 500        # training images per class the neighbours are looked for among: 5,000 in all
 SHOWN = 30                  # selected images shown under the map
 THUMB_CSS = "<style>#vg-tooltip-element img {width: 96px; height: 96px; image-rendering: pixelated;}</style>"
-VERSION = 1
+VERSION = 2  # bump when the layout changes: maps kept in run folders are then computed again
 
 
 def map_of(run: runs.Run, model, n: int) -> tuple[dict[str, np.ndarray], float | None]:

@@ -13,7 +13,7 @@ from . import load_data
 from .labs import how_to_read, model_of
 from .widgets import CRISP, show_pixels
 
-SIZES = (100, 200, 500, 1000)  # test images the curves may use; 200 take about 10 s for the shipped model on 2 cores
+SIZES = (100, 200, 500, 1000)  # test images the curves may use; 200 take 10-15 s for the shipped model on 2 cores
 ZOOM = 3                       # each test image shown at 96 px
 VERSION = 1                    # bump when the corruptions change: cached curves are then computed again
 
