@@ -71,6 +71,12 @@ def unit_rows(feats: np.ndarray) -> np.ndarray:
     return feats / np.where(norms > 0, norms, 1)
 
 
+def centred_rows(feats: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """The features less ``mean`` (the neighbour pool's average), as unit rows. Measured from the average, the
+    similarities spread out; ReLU features all point into one corner, where everything looks 0.99 alike."""
+    return unit_rows(np.asarray(feats, np.float32) - np.asarray(mean, np.float32))
+
+
 def nearest(bank: np.ndarray, query: np.ndarray, k: int = 8) -> tuple[np.ndarray, np.ndarray]:
     """(indices int (Q, k), similarities float (Q, k)): the k rows of ``bank`` most like each query row, by
     cosine similarity (1: the same direction), most alike first. Both are unit rows (``unit_rows``)."""

@@ -32,8 +32,9 @@ def baselines_lab(run: runs.Run) -> None:
     found = baselines.baseline_runs(runs.list_runs())
     rows = [_row(run, "this network")] + [_row(b, "baseline") for b in found]
     st.dataframe(rows, hide_index=True, column_config={
-        "model": "Model", "what": "Kind", "images": st.column_config.NumberColumn("Training images", format="%d"),
-        "tested": st.column_config.NumberColumn("Test images", format="%d"),
+        "model": "Model", "what": "Kind",
+        "images": st.column_config.NumberColumn("Training images", format="localized"),
+        "tested": st.column_config.NumberColumn("Test images", format="localized"),
         "accuracy": percent_column("Test accuracy"), "train": "Train time", "test": "Test time"})
     if not found:
         how_to_read("Logistic regression draws one straight boundary per class through the 3,072 pixel values; "

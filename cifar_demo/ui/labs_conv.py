@@ -9,10 +9,10 @@ from . import load_data
 from .labs import how_to_read, model_of
 from .widgets import CRISP
 
-ZOOM = 8                       # the image at 256 px, each pixel an 8x8 block
+ZOOM = 6                       # the image at 192 px, each pixel a 6x6 block
 COLOURS = (("red", "#d62728"), ("green", "#2ca02c"), ("blue", "#1f77b4"))
 OUTLINE = np.array([255, 215, 0], np.uint8)  # the window drawn on the image and the map: gold
-TABLE_CSS = ("<style>.hand td{border:1px solid #ddd;padding:2px 6px;text-align:right;font-family:monospace;"
+TABLE_CSS = ("<style>.hand td{border:1px solid #ddd;padding:1px 4px;text-align:right;font-family:monospace;"
              "font-size:0.85rem}.hand{border-collapse:collapse;margin:0 6px}.hand caption{font-size:0.8rem;"
              "color:#555;caption-side:top;text-align:left}.row{display:flex;align-items:center;gap:4px;"
              "margin-bottom:6px;flex-wrap:wrap}.op{font-size:1.3rem;color:#555}</style>")
@@ -75,14 +75,14 @@ def conv_lab(run: runs.Run) -> None:
     image = cifar.x_test[index]
     w = handconv.by_hand(model, image, f, row, col)
     k = w.kernel.shape[0]
-    picture, arithmetic = st.columns([1, 2], gap="medium")
+    picture, arithmetic = st.columns([1, 3], gap="medium")
     with picture:
         st.html(CRISP)
         st.image(outlined(image, w.top, w.left, k, ZOOM), output_format="PNG",
                  caption=f"Test image {index} ({data.CLASS_NAMES[cifar.y_test[index]]}): the {k}×{k} window in gold")
         fmap = handconv.feature_map(model, image, f)
         shown = pictures.scaled_maps(fmap[:, :, None], 1)[0]
-        st.image(outlined(np.repeat(shown[:, :, None], 3, axis=2), row, col, 1, max(1, 256 // height)),
+        st.image(outlined(np.repeat(shown[:, :, None], 3, axis=2), row, col, 1, max(1, 192 // height)),
                  output_format="PNG", caption=f"Feature map of filter {f} ({height}×{width}): the value, framed")
     with arithmetic:
         _arithmetic(w)

@@ -39,14 +39,17 @@ def map_of(run: runs.Run, model, n: int) -> tuple[dict[str, np.ndarray], float |
 
 
 def bank_of(run: runs.Run, model) -> dict[str, np.ndarray]:
-    """{"indices": training image numbers, "features": their unit feature rows}, kept in the run's folder."""
+    """{"indices": training image numbers, "features": their features less their mean, as unit rows, "mean"},
+    kept in the run's folder (see ``embedding.centred_rows``)."""
     def compute():
         cifar = load_data()
         indices = embedding.bank_indices(cifar.y_train, BANK_PER_CLASS)
         with st.spinner(f"Reading {len(indices):,} training images through the network, once…"):
-            feats = embedding.unit_rows(embedding.features(model, cifar.x_train[indices]))
-        return {"indices": indices, "features": feats.astype(np.float16)}
-    return lab_cache.cached(run.path, "neighbours", lab_cache.key_of(run.path, per_class=BANK_PER_CLASS), compute)
+            feats = embedding.features(model, cifar.x_train[indices])
+        mean = feats.mean(axis=0)
+        return {"indices": indices, "features": embedding.centred_rows(feats, mean).astype(np.float16), "mean": mean}
+    key = lab_cache.key_of(run.path, per_class=BANK_PER_CLASS, version=VERSION)
+    return lab_cache.cached(run.path, "neighbours", key, compute)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -139,7 +142,7 @@ def looks_like(run: runs.Run, model, image: np.ndarray, *, key: str, k: int = 8)
     except embedding.EmbeddingError as exc:
         st.caption(str(exc))
         return
-    query = embedding.unit_rows(embedding.features(model, image[np.newaxis]))
+    query = embedding.centred_rows(embedding.features(model, image[np.newaxis]), bank["mean"])
     best, sims = embedding.nearest(bank["features"].astype(np.float32), query, k)
     cifar = load_data()
     numbers = bank["indices"][best[0]]
@@ -148,8 +151,9 @@ def looks_like(run: runs.Run, model, image: np.ndarray, *, key: str, k: int = 8)
                 per_row=None)
     answer = data.CLASS_NAMES[int(predict_proba(model, image).argmax())]
     common = max(set(labels), key=labels.count)
-    how_to_read(f"These are the {k} of {len(bank['indices']):,} training images (500 of each class) whose features "
-                "point most the same way as this image's; 1.00 alike would be the same direction exactly. "
+    how_to_read(f"These are the {k} of {len(bank['indices']):,} training images (500 of each class) whose "
+                "features point most the same way as this image's, measured from their average (1.00 alike: the "
+                "same direction). "
                 f"{labels.count(common)} of the {k} are labelled {common} and the network answers {answer}: when "
                 "the two agree, it is because the image looks to it like the training images it learned that "
                 "class from.")
