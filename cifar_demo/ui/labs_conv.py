@@ -44,8 +44,9 @@ def _arithmetic(w: handconv.Worked) -> None:
     for c, (name, colour) in enumerate(COLOURS):
         rows.append(f"<div class='row'>{_table(w.patch[:, :, c], f'{name} pixels ÷ 255', colour, outside)}"
                     f"<span class='op'>×</span>{_table(w.kernel[:, :, c], f'filter, {name}', colour)}"
-                    f"<span class='op'>=</span>{_table(w.products[:, :, c], f'products, {name}', colour)}"
-                    f"<span class='op'>&nbsp;sum {w.products[:, :, c].sum():+.4f}</span></div>")
+                    f"<span class='op'>=</span>"
+                    f"{_table(w.products[:, :, c], f'products, {name}: sum {w.products[:, :, c].sum():+.4f}', colour)}"
+                    "</div>")
     st.html(TABLE_CSS + "".join(rows))
     k = w.kernel.shape[0]
     act = {"linear": "no activation: it stays"}.get(w.activation, f"{w.activation} makes it")
