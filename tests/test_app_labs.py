@@ -100,4 +100,4 @@ def test_a_convolution_by_hand_agrees_with_the_layer(tiny_runs, monkeypatch):
     at = open_tab("A convolution by hand", labs_conv_filter=4, labs_conv_row=0, labs_conv_col=31)
     assert "The 27 products add up to" in texts(at, "markdown")
     assert "The layer's own output at that place" in texts(at, "success")
-    assert "3×3×3 filter" in texts(at, "info")
+    assert "3×3×3 filter" in texts(at, "info") and "zero padding" in texts(at, "info")  # column 31: the edge

@@ -14,7 +14,7 @@ COLOURS = (("red", "#d62728"), ("green", "#2ca02c"), ("blue", "#1f77b4"))
 OUTLINE = np.array([255, 215, 0], np.uint8)  # the window drawn on the image and the map: gold
 TABLE_CSS = ("<style>.hand td{border:1px solid #ddd;padding:1px 4px;text-align:right;font-family:monospace;"
              "font-size:0.85rem}.hand{border-collapse:collapse;margin:0 6px}.hand caption{font-size:0.8rem;"
-             "color:#555;caption-side:top;text-align:left}.row{display:flex;align-items:center;gap:4px;"
+             "color:#555;caption-side:top;text-align:left;white-space:nowrap}.row{display:flex;align-items:center;gap:4px;"
              "margin-bottom:6px;flex-wrap:wrap}.op{font-size:1.3rem;color:#555}</style>")
 
 
@@ -89,9 +89,10 @@ def conv_lab(run: runs.Run) -> None:
         _arithmetic(w)
     fitted = "" if w.learned else (" This network's first convolution is its patch-whitening layer: its filters "
                                    "were fitted to the training images, not learned, but the arithmetic is the same.")
+    padding = "; grey ones lie outside the image, in the zero padding" if (w.pixels < 0).any() else ""
     how_to_read(f"The first convolution ({w.layer}) lays each {k}×{k}×3 filter over a {k}×{k} window of the image, "
-                f"multiplies the {k * k * 3} pixel values (red, green and blue, each divided by 255; grey ones lie "
-                "outside the image, in the zero padding) by the filter's numbers and adds them up with the bias: "
+                f"multiplies the {k * k * 3} pixel values (red, green and blue, each divided by 255{padding}) by the "
+                "filter's numbers and adds them up with the bias: "
                 f"here that gives {w.value:+.4f}, the brightness of the framed square in feature map {f}. Move the "
                 "row and column and the window slides; the whole map is this sum at every position.")
     if fitted:
