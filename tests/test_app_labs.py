@@ -70,7 +70,7 @@ def test_robustness_curves_levels_and_the_adversarial_example(tiny_runs, monkeyp
     assert "FGSM" in info or "resists" in info
     assert len(at.get("plotly_chart")) == 2
     again = open_tab("Robustness", labs_robust_n=100)  # a second look reads the run's folder
-    assert "Read from the run's folder" in texts(again, "caption")
+    assert "Kept from an earlier look" in texts(again, "caption")
 
 
 def test_baselines_train_and_join_the_table(tiny_runs, monkeypatch, runs_dir, tmp_path):

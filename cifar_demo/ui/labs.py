@@ -1,6 +1,7 @@
 """Streamlit pieces the Labs page shares: its list of labs, the "how to read this" box, loading a lab's model."""
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from .. import runs
@@ -44,3 +45,30 @@ def evaluation_of(run: runs.Run):
     except ValueError as exc:
         error_box(f"**The test results of this run cannot be read.** {exc}")
         return None
+
+
+KEPT = 16  # lab results held in memory, across sessions: the newest
+
+
+@st.cache_resource
+def _memory() -> dict:
+    return {}
+
+
+def kept(run: runs.Run, name: str, key: str, compute) -> tuple[dict, bool]:
+    """(a lab's arrays, whether they were computed just now): from memory, else the run's labs/ folder, else
+    ``compute()``, then kept in both. Memory keeps a read-only run folder (an installed app) from computing
+    again at every rerun of the page."""
+    from .. import lab_cache
+    memory, where = _memory(), (str(run.path), name, key)
+    if where in memory:
+        return memory[where], False
+    found = lab_cache.load(run.path, name, key)
+    fresh = found is None
+    if fresh:
+        found = {k: np.asarray(v) for k, v in compute().items()}
+        lab_cache.save(run.path, name, key, found)
+    memory[where] = found
+    while len(memory) > KEPT:
+        memory.pop(next(iter(memory)))
+    return found, fresh

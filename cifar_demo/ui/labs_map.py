@@ -14,7 +14,7 @@ from PIL import Image
 from .. import data, embedding, lab_cache, lab_charts, runs
 from ..inference import predict_proba
 from . import load_data
-from .labs import how_to_read, model_of
+from .labs import how_to_read, kept, model_of
 from .widgets import show_pixels
 
 MAP_SIZES = (1_000, 2_000)  # test images on the map: 15-30 s and about twice that on 2 busy cores (BENCHMARKS.md)
@@ -25,17 +25,16 @@ VERSION = 2  # bump when the layout changes: maps kept in run folders are then c
 
 
 def map_of(run: runs.Run, model, n: int) -> tuple[dict[str, np.ndarray], float | None]:
-    """{"xy": (n, 2), "proba": (n, 10)} for the first n test images, and the seconds taken (None: cached)."""
-    key = lab_cache.key_of(run.path, n=n, version=VERSION)
-    found = lab_cache.load(run.path, "map", key)
-    if found is not None:
-        return found, None
+    """{"xy": (n, 2), "proba": (n, 10)} for the first n test images, and the seconds taken (None: kept)."""
     images = load_data().x_test[:n]
+
+    def compute():
+        with st.spinner(f"Placing {n:,} test images by what the network computes for them…"):
+            return {"xy": embedding.layout(embedding.features(model, images)), "proba": predict_proba(model, images)}
+
     started = time.perf_counter()
-    with st.spinner(f"Placing {n:,} test images by what the network computes for them…"):
-        found = {"xy": embedding.layout(embedding.features(model, images)), "proba": predict_proba(model, images)}
-    lab_cache.save(run.path, "map", key, found)
-    return found, time.perf_counter() - started
+    found, fresh = kept(run, "map", lab_cache.key_of(run.path, n=n, version=VERSION), compute)
+    return found, time.perf_counter() - started if fresh else None
 
 
 def bank_of(run: runs.Run, model) -> dict[str, np.ndarray]:
@@ -49,7 +48,7 @@ def bank_of(run: runs.Run, model) -> dict[str, np.ndarray]:
         mean = feats.mean(axis=0)
         return {"indices": indices, "features": embedding.centred_rows(feats, mean).astype(np.float16), "mean": mean}
     key = lab_cache.key_of(run.path, per_class=BANK_PER_CLASS, version=VERSION)
-    return lab_cache.cached(run.path, "neighbours", key, compute)
+    return kept(run, "neighbours", key, compute)[0]
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -115,7 +114,7 @@ def map_lab(run: runs.Run) -> None:
                 f"{wrong:,} mistakes. Hover over a dot to see the picture and its top 3, and drag a box over a "
                 "cluster or a mixed border to see those images below.")
     st.caption((f"Computed in {seconds:.1f} s and kept in the run's folder." if seconds is not None else
-                "Read from the run's folder, where the first look kept it.")
+                "Kept from an earlier look, in the run's folder: no need to compute it again.")
                + " PCA to 50 dimensions, then t-SNE: distances between far-apart clusters mean little.")
     _show_selected(_selected(event, table), table)
     st.divider()

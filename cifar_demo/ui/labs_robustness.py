@@ -10,7 +10,7 @@ from .. import data, lab_cache, lab_charts, robustness, runs
 from ..inference import predict_proba
 from ..pictures import upscale
 from . import load_data
-from .labs import how_to_read, model_of
+from .labs import how_to_read, kept, model_of
 from .widgets import CRISP, show_pixels
 
 SIZES = (100, 200, 500, 1000)  # test images the curves may use; 200 take 10-15 s for the shipped model on 2 cores
@@ -19,18 +19,17 @@ VERSION = 1                    # bump when the corruptions change: cached curves
 
 
 def curves_of(run: runs.Run, model, n: int) -> tuple[dict[str, np.ndarray], float | None]:
-    """The accuracy curves on the first ``n`` test images (from the run's folder when computed before), and
-    the seconds they took now (None when read from the folder)."""
+    """The accuracy curves on the first ``n`` test images (kept from an earlier look when there was one), and
+    the seconds they took now (None when kept)."""
     cifar = load_data()
-    key = lab_cache.key_of(run.path, n=n, version=VERSION)
-    found = lab_cache.load(run.path, "robustness", key)
-    if found is not None:
-        return found, None
+
+    def compute():
+        with st.spinner(f"Testing on {n} images in {1 + 4 * len(robustness.CORRUPTIONS)} versions…"):
+            return robustness.accuracy_curves(model, cifar.x_test[:n], cifar.y_test[:n])
+
     started = time.perf_counter()
-    with st.spinner(f"Testing on {n} images in {1 + 4 * len(robustness.CORRUPTIONS)} versions…"):
-        found = robustness.accuracy_curves(model, cifar.x_test[:n], cifar.y_test[:n])
-    lab_cache.save(run.path, "robustness", key, found)
-    return found, time.perf_counter() - started
+    found, fresh = kept(run, "robustness", lab_cache.key_of(run.path, n=n, version=VERSION), compute)
+    return found, time.perf_counter() - started if fresh else None
 
 
 def robustness_lab(run: runs.Run) -> None:
@@ -47,7 +46,7 @@ def robustness_lab(run: runs.Run) -> None:
     clean = float(next(iter(curves.values()))[0])
     worst = min(curves, key=lambda name: curves[name][2])
     took = (f"Computed in {seconds:.1f} s and kept in the run's folder." if seconds is not None
-            else "Read from the run's folder, where the first look kept it.")
+            else "Kept from an earlier look, in the run's folder: no need to compute it again.")
     how_to_read(f"Every curve starts from the clean images, where it gets {clean:.1%} of these {n} right, and "
                 "moves right as one change grows to its strongest (hover for the exact amount); the line at 10% "
                 f"is guessing. The curve that falls soonest shows what it relies on most: at the middle level, "
