@@ -9,6 +9,7 @@ Each figure is one timing after one warm-up call where the first call builds som
 """
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -18,8 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from cifar_demo import baselines, calibration, codegen, data, embedding, handconv, inference, jobs, robustness, runs
-from cifar_demo.settings import TrainConfig
+from cifar_demo import baselines, calibration, codegen, data, embedding, handconv, inference, robustness, runs
 
 
 def timed(fn, *, warm: bool = False):
@@ -30,19 +30,19 @@ def timed(fn, *, warm: bool = False):
     return out, time.perf_counter() - started
 
 
-def model_run(ref: str, cifar, base: Path) -> runs.Run:
+def model_run(ref: str, base: Path) -> runs.Run:
     if ref == "default":
         return runs.default_run()
-    if ref == "tiny":
-        config = TrainConfig.for_preset("two_block", epochs=1, subset=400, test_subset=300)
-        run = runs.create(config.to_dict(), base=base)
-        jobs.train(config, run, data=cifar)
-        return run
+    if ref == "tiny":  # trained by the command line, as a user would
+        subprocess.run([sys.executable, "-m", "cifar_demo", "train", "--preset", "two_block", "--epochs", "1",
+                        "--subset", "400", "--test-subset", "300"], cwd=ROOT, check=True, capture_output=True,
+                       env={**os.environ, "CIFAR_DEMO_RUNS": str(base / "tiny")})
+        return runs.list_runs(base / "tiny")[0]
     return runs.open_run(ref)
 
 
 def bench_model(ref: str, cifar, base: Path) -> None:
-    run = model_run(ref, cifar, base)
+    run = model_run(ref, base)
     model = run.load_model()
     print(f"\n## {ref}: {run.id}, test accuracy {run.test_accuracy():.2%}")
     _, s = timed(lambda: codegen.script(codegen.for_run(run)) + str(codegen.parameter_count(run.config["spec"])))

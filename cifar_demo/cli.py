@@ -1,7 +1,4 @@
-"""The command line: ``python -m cifar_demo train | resume | evaluate | predict | export | code | runs | presets``.
-
-Every error the user can cause ends as one line on stderr and a non-zero exit.
-"""
+"""The command line, ``python -m cifar_demo COMMAND``: a user's error ends as one line on stderr, exit status 2."""
 from __future__ import annotations
 
 import argparse
@@ -67,10 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     x.set_defaults(func=cmd_export)
 
     c = sub.add_parser("code", help="print a preset or run as a standalone Keras script (no cifar_demo needed)")
-    c.add_argument("ref", metavar="PRESET_OR_RUN",
-                   help=f"a preset ({', '.join(recipes.PRESETS)}), 'default' (the shipped model), a run id or folder")
+    c.add_argument("ref", metavar="PRESET_OR_RUN", help="a preset, 'default' (the shipped model), a run id or folder")
     c.set_defaults(func=cmd_code)
-
     ls = sub.add_parser("runs", help="list the runs with status and accuracy")
     ls.set_defaults(func=cmd_runs)
 
@@ -230,8 +225,7 @@ def cmd_predict(args) -> int:
 
 def cmd_code(args) -> int:
     from . import codegen
-    print(codegen.script(codegen.resolve(args.ref)), end="")
-    return 0
+    return print(codegen.script(codegen.resolve(args.ref)), end="") or 0
 
 
 # --- listings -------------------------------------------------------------------------------------------------

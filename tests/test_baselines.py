@@ -18,8 +18,9 @@ def test_a_baseline_is_a_run_whose_accuracy_is_scikit_learns_own_score(kind, cif
     assert runs.list_runs() == [run] and runs.prediction_runs(runs.list_runs()) == []  # nothing to predict with
     assert len(run.evaluation()) == 300 and run.config["architecture"] == baselines.describe(kind)
     assert run.history()[0]["epoch"] == 1 and 0 <= run.history()[0]["accuracy"] <= 1
-    row = runs.table([run])[0]
-    assert row["subset"] == 400 and row["test_accuracy"] == pytest.approx(score)
+    summary = run.summary()  # what the runs tables show
+    assert run.config["subset"] == 400 and summary["test_accuracy"] == pytest.approx(score)
+    assert summary["status"] == runs.FINISHED and summary["epochs_done"] == 1
     assert baselines.baseline_runs(runs.list_runs()) == [run]
 
 
