@@ -1,7 +1,4 @@
-"""The command line: ``python -m cifar_demo train | resume | evaluate | predict | export | runs | presets``.
-
-Every error the user can cause ends as one line on stderr and a non-zero exit.
-"""
+"""The command line, ``python -m cifar_demo COMMAND``: a user's error ends as one line on stderr, exit status 2."""
 from __future__ import annotations
 
 import argparse
@@ -77,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("dest", help="a new or empty folder (default_run/ is the model the app ships with)")
     x.set_defaults(func=cmd_export)
 
+    c = sub.add_parser("code", help="print a preset or run as a standalone Keras script (no cifar_demo needed)")
+    c.add_argument("ref", metavar="PRESET_OR_RUN", help="a preset, 'default' (the shipped model), a run id or folder")
+    c.set_defaults(func=cmd_code)
     ls = sub.add_parser("runs", help="list the runs with status and accuracy")
     ls.set_defaults(func=cmd_runs)
 
@@ -266,6 +266,11 @@ def cmd_predict(args) -> int:
         for name, top in zip(names, inference.top_k(model, np.stack(inputs), args.k)):
             print(f"{name}: " + ", ".join(f"{cls} {p:.1%}" for cls, p in top))
     return 1 if failures else 0
+
+
+def cmd_code(args) -> int:
+    from . import codegen
+    return print(codegen.script(codegen.resolve(args.ref)), end="") or 0
 
 
 # --- listings -------------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ PAGES = [
     ("pages/compare.py", "Compare runs", ":material/table_chart:", "compare"),
     ("pages/inside.py", "Inside the network", ":material/visibility:", "inside"),
     ("pages/predict.py", "Predict", ":material/photo_camera:", "predict"),
+    ("pages/labs.py", "Labs", ":material/science:", "labs"),
 ]
 
 _routing = threading.local()  # set while app.py runs a page: each script run has its own thread
