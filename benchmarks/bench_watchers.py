@@ -92,17 +92,27 @@ def rate(run_dir: Path) -> tuple[int, float]:
     return live["batches"][-1]["step"], live["last_batch_at"]
 
 
-async def measure(url: str, sessions: int, run_dir: Path, batch: int, settle: float, seconds: float) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(url: str, sessions: int, run_dir: Path, batch: int, settle: float, seconds: float,
+                  server: int) -> dict:
     stop = asyncio.Event()
     watchers = [Watcher(url) for _ in range(sessions)]
     tasks = [asyncio.create_task(w.run(stop)) for w in watchers]
     await asyncio.sleep(settle)
     step0, t0 = rate(run_dir)
+    cpu0, wall0 = cpu_seconds(server), time.time()
     await asyncio.sleep(seconds)
     step1, t1 = rate(run_dir)
+    cpu1, wall1 = cpu_seconds(server), time.time()
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
     return {"sessions": sessions, "images_per_second": (step1 - step0) * batch / (t1 - t0),
+            "server_cores": (cpu1 - cpu0) / (wall1 - wall0),
             "errors": sum(w.errors for w in watchers), "messages": sum(w.messages for w in watchers)}
 
 
@@ -152,10 +162,10 @@ def main() -> None:
             url = f"ws://127.0.0.1:{port}/_stcore/stream"
             rows = []
             for n in args.sessions:
-                rows.append(asyncio.run(measure(url, n, run_dir, batch, args.settle, args.seconds)))
+                rows.append(asyncio.run(measure(url, n, run_dir, batch, args.settle, args.seconds, server.pid)))
                 r = rows[-1]
-                print(f"{n:>3} watchers: {r['images_per_second']:8.0f} images/s   errors {r['errors']}   "
-                      f"messages {r['messages']}", flush=True)
+                print(f"{n:>3} watchers: {r['images_per_second']:8.0f} images/s   the server used "
+                      f"{r['server_cores']:.2f} cores   errors {r['errors']}   messages {r['messages']}", flush=True)
             alone = [r["images_per_second"] for r in rows if r["sessions"] == 0]
             base = sum(alone) / len(alone)
             print(f"CLI alone (mean of {len(alone)}): {base:.0f} images/s")

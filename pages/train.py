@@ -4,7 +4,7 @@ import streamlit as st
 from cifar_demo import live, trainqueue, ui
 
 ui.page_guard()
-from cifar_demo.ui import layer_editor, train_live, train_setup  # after the guard: the heavier imports
+from cifar_demo.ui import labs_code, layer_editor, train_live, train_setup  # after the guard: the heavier imports
 
 st.title("Train a network")
 st.caption("Each training runs in a process of its own: switch pages, reload, even stop the app, and it goes "
@@ -34,3 +34,9 @@ with setup:
     with launch:
         train_setup.start_button(config, busy)
     train_setup.start_button(config, busy, key="train_start_below")  # and here, after the settings
+    if config is not None:
+        code = st.expander("Show me the code: this network and its training as a Keras script",
+                           icon=":material/code:", key="train_code_open", on_change="rerun")
+        if code.open:  # written only when looked at
+            with code:
+                labs_code.setup_code(config, key="train_code")

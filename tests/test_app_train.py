@@ -277,3 +277,13 @@ def test_all_images_is_a_choice_the_select_boxes_keep_across_reruns():
     assert at.selectbox(key="train_hp_fast_subset").value == 50_000
     assert at.selectbox(key="train_hp_fast_test_subset").value == 10_000
     assert "Trains on 50,000 images" in texts(at, "caption")
+
+
+def test_the_setup_can_be_read_as_a_keras_script():
+    at = train_page()
+    assert not at.get("code")  # written only when opened
+    at.session_state["train_code_open"] = True
+    at.run()
+    assert not at.exception
+    (code,) = at.get("code")
+    assert "keras.Sequential" in code.value and "import cifar_demo" not in code.value
