@@ -28,6 +28,7 @@ PAGES = [
     ("pages/compare.py", "Compare runs", ":material/table_chart:", "compare"),
     ("pages/inside.py", "Inside the network", ":material/visibility:", "inside"),
     ("pages/predict.py", "Predict", ":material/photo_camera:", "predict"),
+    ("pages/glossary.py", "Glossary", ":material/menu_book:", "glossary"),
 ]
 
 DEFAULT_MODEL = "Default model (ships with the app)"  # how every page names runs.default_run()
