@@ -156,25 +156,15 @@ def _max_epochs(histories) -> int:
     return max((len(rows) for rows in histories.values()), default=0)
 
 
-def confusion_matrix(cm: np.ndarray, *, normalized: bool = False) -> go.Figure:
-    """Heatmap of a (10, 10) confusion matrix: rows true classes (top to bottom), columns predicted.
-
-    cm: counts, or row-normalised fractions with ``normalized`` (cell text then in percent).
-    """
-    cm = np.asarray(cm)
-    n = len(CLASS_NAMES)
-    if cm.shape != (n, n):
-        raise ValueError(f"confusion matrix has shape {cm.shape}; expected ({n}, {n})")
-    text = [[f"{v:.0%}" if normalized else f"{int(v)}" for v in row] for row in cm]
-    value = "%{z:.1%}" if normalized else "%{z}"
-    fig = go.Figure(go.Heatmap(
-        z=cm.tolist(), x=list(CLASS_NAMES), y=list(CLASS_NAMES), text=text, texttemplate="%{text}",
-        colorscale="Blues", zmin=0, zmax=1 if normalized else None, showscale=False,
-        hovertemplate=f"true %{{y}}, predicted %{{x}}: {value}<extra></extra>"))
-    fig.update_xaxes(title="Predicted class", side="bottom", tickangle=-45)
-    # the first true class on top, as in a printed matrix
-    fig.update_yaxes(title="True class", autorange="reversed")
-    return _styled(fig)
+def mark_gap(fig: go.Figure, epoch: float, high: float, low: float, text: str) -> go.Figure:
+    """Point at a gap on an epoch chart: a bracket at ``epoch`` from ``low`` to ``high`` with ``text`` beside it
+    (overfitting, where training accuracy ends far above validation or test accuracy)."""
+    fig.add_shape(type="line", x0=epoch, x1=epoch, y0=low, y1=high, line=dict(color="#d62728", width=3))
+    for y in (low, high):
+        fig.add_shape(type="line", x0=epoch - 0.15, x1=epoch + 0.15, y0=y, y1=y, line=dict(color="#d62728", width=3))
+    fig.add_annotation(x=epoch, y=(low + high) / 2, text=text, showarrow=False, xanchor="right", xshift=-10,
+                       font=dict(color="#d62728", size=13), bgcolor="rgba(255,255,255,0.85)")
+    return fig
 
 
 def top_k_bars(pairs: Sequence[tuple[str, float]]) -> go.Figure:

@@ -53,7 +53,8 @@ with models_col:
     runs_metric.metric("Training runs", len(all_runs))
     models_metric.metric("Models to predict with", len(usable))
     default_acc = default.summary()["test_accuracy"] if default else None
-    default_metric.metric("Default model", f"{default_acc:.1%}" if default_acc else ("ships" if default else "not yet"),
+    default_metric.metric("Default model", widgets.accuracy_text(default_acc) if default_acc else
+                          ("ships" if default else "not yet"),
                           help="A model trained in advance (the long preset) that comes with the app, so you can "
                                "classify a photo before training anything: its test accuracy.")
     job = jobs.current()
