@@ -218,9 +218,9 @@ def import_uploader() -> None:
     version = ss.setdefault(IMPORT_VERSION, 0)
     upload = st.file_uploader(
         "A Keras model (.keras)", type=["keras"], key=f"runs_import_{version}",
-        help="Saved with model.save('name.keras'). It must take 32×32 colour images (input shape (None, 32, 32, 3)) "
-             "and give 10 class scores (output shape (None, 10)). It is loaded in Keras's safe mode, so a Lambda "
-             "layer (Python code) is refused.")
+        help="A whole model saved from Keras as one .keras file. It must take 32×32 colour images (input shape "
+             "(None, 32, 32, 3)) and give 10 class scores (output shape (None, 10)). It is loaded in Keras's safe "
+             "mode, so a Lambda layer (Python code) is refused.")
     if upload is None:
         return
     with st.spinner(f"Checking {upload.name} and testing it on the first {transfer.IMPORT_TEST_IMAGES:,} test images…"):

@@ -9,7 +9,7 @@ import streamlit as st
 
 from .. import charts, data, explain, filters, inference, pictures, runs
 from ..glossary import link
-from . import cached_data, cached_model, error_box, howto, modified
+from . import cached_data, cached_model, error_box, howto, load_data, modified
 from .gradcam import where_it_looked
 from .widgets import CRISP, show_pixels
 
@@ -24,19 +24,19 @@ SEEN_ZOOM = 4         # the image as the network gets it: 32 px shown as 128
 
 # --- one image ------------------------------------------------------------------------------------
 
-def pick_image() -> tuple[str, np.ndarray] | None:
-    """(a name for it, uint8 (32, 32, 3)): a CIFAR-10 test image by class and number, or an upload; None if none yet."""
-    source_col, class_col, which_col = st.columns([2, 2, 2], vertical_alignment="bottom")
+def pick_image(source_col, class_col, which_col) -> tuple[str, np.ndarray] | None:
+    """(a name for it, uint8 (32, 32, 3)): a CIFAR-10 test image by class and number (pickers in the three
+    containers given), or an upload; None if none yet."""
     source = source_col.segmented_control("Image", ["A test image", "Your own"], default="A test image",
                                           required=True, key="inside_source",
                                           help=f"A photo of the {link('test set')}, which it never trained on, "
                                                "or one of yours.")
     if source == "A test image":
-        cifar = cached_data()
+        cifar = load_data()  # stops the page with a message when the data set is missing
         label = class_col.selectbox("Class", range(len(data.CLASS_NAMES)), index=data.CLASS_NAMES.index("cat"),
                                     format_func=data.CLASS_NAMES.__getitem__, key="inside_class")
         of_class = np.flatnonzero(cifar.y_test == label)
-        n = int(which_col.number_input(f"Which one, 0 to {len(of_class) - 1}", 0, len(of_class) - 1,
+        n = int(which_col.number_input(f"Which, 0 to {len(of_class) - 1}", 0, len(of_class) - 1,
                                        key="inside_which"))
         index = int(of_class[n])
         return f"test image #{index}, a {data.CLASS_NAMES[label]}", cifar.x_test[index]
@@ -77,7 +77,7 @@ def answer(model, name: str, image: np.ndarray, probs: np.ndarray) -> None:
     best = int(np.argmax(probs))
     bars.markdown(f"It says **{data.CLASS_NAMES[best]}**, {probs[best]:.1%} sure.")
     figure = charts.top_k_bars(list(zip(data.CLASS_NAMES, probs.tolist())))
-    figure.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10))
+    figure.update_layout(height=270, margin=dict(l=10, r=10, t=10, b=10))
     bars.plotly_chart(figure, key="inside_answer", config={"displayModeBar": False})
     bars.caption(f"The {link('softmax')} turns the last layer's 10 scores into probabilities that add up to 100%.")
     with looked:
@@ -146,16 +146,17 @@ def first_layer(run: runs.Run) -> None:
     st.subheader("What the first layer looks for", divider="gray")
     fixed, learned = _filters(str(run.model_path), modified(run.model_path))
     st.html(CRISP)
+    learned_col, fixed_col = st.columns([3, 2], gap="large") if fixed is not None else (st.container(), None)
     if fixed is not None:
-        left, right = st.columns([2, 3], vertical_alignment="center")
         # the filters come as a set and its negatives: one row each, every filter above its negative
-        left.image(pictures.grid(fixed, columns=(len(fixed) + 1) // 2, tile=22, gap=4), output_format="PNG")
-        right.caption(f"**Fixed pre-processing: {link('whitening')}.** Before any layer learns, {len(fixed)} fixed "
-                      f"filters of {fixed.shape[1]}×{fixed.shape[2]} pixels, fitted once to the training images, "
-                      "make neighbouring pixels stop repeating each other; the second row holds the first row's "
-                      "negatives. They are not learned.")
+        fixed_col.image(pictures.grid(fixed, columns=(len(fixed) + 1) // 2, tile=22, gap=4), output_format="PNG")
+        fixed_col.caption(f"**Fixed pre-processing: {link('whitening')}.** Before any layer learns, {len(fixed)} "
+                          f"fixed filters of {fixed.shape[1]}×{fixed.shape[2]} pixels, fitted once to the training "
+                          "images, make neighbouring pixels stop repeating each other; the second row holds the "
+                          "first row's negatives. They are not learned.")
     if isinstance(learned, str):
-        st.info(learned, icon=":material/info:")
+        learned_col.info(learned, icon=":material/info:")
         return
-    st.image(pictures.grid(learned.pictures, columns=MAP_COLUMNS, tile=FILTER_TILE, gap=5), output_format="PNG")
-    st.caption(howto.learned_filters(learned))
+    learned_col.image(pictures.grid(learned.pictures, columns=MAP_COLUMNS, tile=FILTER_TILE, gap=5),
+                      output_format="PNG")
+    learned_col.caption(howto.learned_filters(learned))

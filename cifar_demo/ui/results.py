@@ -181,7 +181,8 @@ def class_report(run: runs.Run, ev: evaluation.Evaluation) -> None:
     words.markdown(howto.class_scores(reading.class_scores(counts, chosen), chosen == weakest))
     st.caption(f"{link('precision', 'Precision')}: of the images it called the class, the share that are. "
                f"{link('recall', 'Recall')}: of the images of the class, the share it found. {link('F1')}: their "
-               "harmonic mean. The last row and the dotted line: the average over the 10 classes, each counting the same.")
+               "harmonic mean. The last row and the dotted line: the average over the 10 classes, each counting "
+               "the same.")
 
 
 def compare_curves(chosen: list[runs.Run]) -> None:
