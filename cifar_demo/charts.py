@@ -141,7 +141,7 @@ def epoch_curves(histories: Mapping[str, Sequence[Mapping[str, float]]], *,
         if metric == "accuracy" and test is not None and last:
             fig.add_trace(go.Scatter(x=[last[-1][0]], y=[test], name=f"{label} test", legendgroup=label,
                                      mode="markers+text" if len(tested) == 1 else "markers",
-                                     text=[f"test {test:.1%}"], textposition="bottom left",
+                                     text=[f"test {100 * test:.2f}%"], textposition="bottom left",
                                      marker=dict(color=color(i), symbol="star", size=13),
                                      hovertemplate="test accuracy %{y:.2%}<extra></extra>"))
     fig.update_xaxes(title="Epoch", tick0=1, dtick=1 if _max_epochs(histories) <= 20 else None)

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from cifar_demo import data, jobs, runs, ui
+from cifar_demo.glossary import link
 
 STEPS = [
     ("pages/explore.py", "1 · Explore the data", ":material/grid_view:",
@@ -56,7 +57,7 @@ with models_col:
     default_metric.metric("Default model", widgets.accuracy_text(default_acc) if default_acc else
                           ("ships" if default else "not yet"),
                           help="A model trained in advance (the long preset) that comes with the app, so you can "
-                               "classify a photo before training anything: its test accuracy.")
+                               f"classify a photo before training anything: its test {link('accuracy')}.")
     job = jobs.current()
     snap = job.snapshot() if job is not None else None
     if snap is not None and snap.active:

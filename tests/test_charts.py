@@ -117,7 +117,7 @@ def test_epoch_curves_star_the_test_accuracy_at_the_last_epoch():
     assert (list(star.x), list(star.y), star.marker.symbol) == ([3], [0.25], "star")
     assert star.marker.color == fig.data[0].line.color and star.mode == "markers"  # two stars: no printed figures
     alone = charts.epoch_curves({"a": history(3)}, tests={"a": 0.25}).data[-1]
-    assert alone.mode == "markers+text" and alone.text == ("test 25.0%",)
+    assert alone.mode == "markers+text" and alone.text == ("test 25.00%",)  # as every page writes it
     loss = charts.epoch_curves({"a": history(3)}, metric="loss", tests={"a": 0.25})
     assert [t.name for t in loss.data] == ["a train", "a validation"]  # an accuracy is no loss
 

@@ -112,8 +112,8 @@ def layer_strip(layers: list[explain.LayerMaps], key: str) -> None:
              caption=[str(i + 1) for i in range(len(layers))])
     chosen = st.select_slider("Open a layer", range(len(layers)), key=key,
                               format_func=lambda i: f"{i + 1} · {layers[i].title}",
-                              help="Each tile above is one layer, from the image (left) to the last map "
-                                   "(right), showing its most active feature map. Use the arrow keys to step.")
+                              help="Each tile above is one layer, from the image (left) to the last map (right), "
+                                   f"showing its most active {link('feature map')}. Use the arrow keys to step.")
     _one_layer(layers[chosen], chosen, len(layers))
 
 

@@ -74,6 +74,8 @@ def run_overview(run: runs.Run) -> None:
                          f"{link('test-time augmentation')}." if s["test_accuracy"] is not None else None)
     seconds.metric("Train time", duration(s["train_seconds"]))
     epochs.metric("Epochs", s["epochs"], help=f"Finished {link('epoch', 'epochs')} of those asked for.")
+    if s["test_accuracy"] is not None:
+        st.caption(f"Test accuracy: the share of test images it gets right, {how_tested(run)}.")
     if s["status"] == runs.FAILED:
         error_box(f"**This run failed:** {s['error'] or 'no reason was recorded'}")
     elif s["status"] == runs.INTERRUPTED:
@@ -120,7 +122,8 @@ def confusion_explorer(run: runs.Run, ev: evaluation.Evaluation) -> None:
     matrix, cell = st.columns(2, gap="medium")
     with matrix:
         normalized = st.toggle("Show each cell as a share of its true class", key="results_normalized",
-                               help="The colours stay the same: each cell is coloured by its share of the row.")
+                               help="The colours stay the same: each cell is coloured by its share of the row. "
+                                    f"({link('confusion matrix', 'What a confusion matrix is')}.)")
         chart_key = f"results_confusion_{ss.get(version, 0)}"
         st.altair_chart(confusion_chart(counts, normalized=normalized, shown=(ss[true_key], ss[pred_key]), step=36),
                         key=chart_key, on_select=lambda: _cell_clicked(chart_key, true_key, pred_key),
@@ -177,7 +180,8 @@ def class_report(run: runs.Run, ev: evaluation.Evaluation) -> None:
     weakest = reading.weakest_class(counts)
     example, words = st.columns([1, 4], vertical_alignment="top")
     chosen = example.selectbox("Worked example for", range(len(names)), index=weakest, format_func=names.__getitem__,
-                               key=f"results_example_{run.id}", help="At first its weakest class: the lowest F1.")
+                               key=f"results_example_{run.id}",
+                               help=f"At first its weakest class: the lowest {link('F1')}.")
     words.markdown(howto.class_scores(reading.class_scores(counts, chosen), chosen == weakest))
     st.caption(f"{link('precision', 'Precision')}: of the images it called the class, the share that are. "
                f"{link('recall', 'Recall')}: of the images of the class, the share it found. {link('F1')}: their "
@@ -241,6 +245,8 @@ def mistakes_gallery(run: runs.Run, ev: evaluation.Evaluation) -> None:
     shown_key = f"mistakes_shown_{run.id}_{true}_{pred}"  # each filter starts again from one page
     shown = st.session_state.get(shown_key, MISTAKES_PAGE)
     st.markdown(_mistakes_headline(len(indices), len(ev), true, pred, min(shown, len(indices))))
+    st.caption("Under each image: its true class, then the model's three likeliest answers. The surest mistakes "
+               "come first; they often share a colour or a shape with the class it chose.")
     images = load_data().x_test[:len(ev)]  # the run was tested on the first len(ev) test images
     with st.container(horizontal=True, gap="small"):
         for i in indices[:shown]:

@@ -51,14 +51,14 @@ def run_label(run: runs.Run) -> str:
     return f"{run.id} · {s['status']} · {score}"
 
 
-def how_tested(run: runs.Run, tested: int | None = None) -> str:
+def how_tested(run: runs.Run) -> str:
     """What a run's test accuracy averages: 'on the 10,000 test images, each answer averaged over 6 views
-    (flipped and shifted)'; ``tested``: how many images it was tested on, when known."""
+    (flipped and shifted)', or without test-time augmentation 'on the first 300 test images'."""
     config = run.config
-    count = tested or config.get("test_subset") or 10_000
+    count = config.get("test_subset") or 10_000
     images = "the 10,000 test images" if count >= 10_000 else f"the first {count:,} test images"
     views = evaluation.tta_label(bool(config.get("tta_flip")), bool(config.get("tta_shift")))
-    return f"on {images}" + (f", each answer {views}" if views else ", one view of each")
+    return f"on {images}" + (f", each answer {views}" if views else "")
 
 
 # --- the current run: the one the learner last trained or opened -----------------------------------------
