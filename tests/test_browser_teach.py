@@ -145,3 +145,20 @@ def test_a_help_link_opens_the_glossary_at_its_term(server, page):
     top = glossary.locator("#epoch").bounding_box()["y"]
     assert 0 <= top < 1000, f"the term is at {top} px, out of sight"  # scrolled to it
     glossary.close()
+
+
+def test_clicking_an_image_of_the_explore_grid_opens_it_up_close(server, page):
+    page.goto(f"{server.url}/explore")
+    page.wait_for_selector(".st-key-explore_index", timeout=90_000)
+    settle(page)
+    under = page.locator("[data-testid='stMain'] [data-testid='stElementContainer'][class*='st-key-explore_open_']")
+    assert under.count() == 40  # a button under each image
+    eighth = under.nth(7)
+    index = int(re.search(r"st-key-explore_open_(\d+)", eighth.get_attribute("class"))[1])
+    label = eighth.inner_text().strip()
+    eighth.get_by_role("button", name=label).click()
+    page.wait_for_function(f"() => document.querySelector(\"[data-testid='stMain']\").innerText"
+                           f".includes('#{index} · {label} · train split')", timeout=60_000)
+    settle(page)
+    assert_no_exception(page)
+    assert page.locator(".st-key-explore_index input").input_value() == str(index)
