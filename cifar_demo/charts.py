@@ -10,14 +10,15 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from .data import CLASS_NAMES
 
 TEMPLATE = "plotly_white"
 MARGIN = dict(l=10, r=10, t=40, b=10)
-COLORS = qualitative.Plotly  # one colour per split, run or metric, cycled
+# one colour per split, run or metric, cycled: Okabe and Ito's palette, told apart by colour-blind eyes too
+# (no red beside green), without its yellow, which fades on white and on a projector
+COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000"]
 PERCENT = ".0%"
 
 

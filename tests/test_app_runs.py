@@ -162,7 +162,7 @@ def test_the_mistakes_agree_with_the_confusion_matrix(cifar):
     first = ev.mistakes(true_class="cat", pred_class="dog")[0]
     assert ev.confidence[first] == ev.confidence[ev.mistakes(true_class="cat", pred_class="dog")].max()
     caption = "truly **cat**  \n" + "  \n".join(f"{n} {q:.0%}" for n, q in ev.top_k(int(first), 3))
-    assert tab.get("caption")[0].value == caption
+    assert tab.get("caption")[1].value == caption  # after the line on how to read them
 
 
 def test_any_class_shows_all_mistakes_with_show_more(cifar):

@@ -63,7 +63,8 @@ def _words(page, test_id: str) -> str:
 
 
 def test_clicking_a_confusion_matrix_cell_opens_that_cells_images(server, page, tiny_runs):
-    (run,) = runs.list_runs(tiny_runs)
+    # the page opens on the newest finished run (other tests may have left a stopped one in this folder)
+    run = next(r for r in runs.list_runs(tiny_runs) if r.status == runs.FINISHED)
     ev = run.evaluation()
     page.goto(f"{server.url}/results")
     page.wait_for_selector("[data-testid='stVegaLiteChart'] path[aria-label*='Share of the true class']",

@@ -105,6 +105,9 @@ def no_model_yet() -> None:
     st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
 
 
+PICK_MODEL = "predict_model"    # the model picker of Inside the network and Predict
+
+
 def pick_model() -> runs.Run | None:
     """A select box over the models that can predict (the shipped one first); the chosen run, or None when
     there is none. It opens on the current run (``current_run_id``), and choosing one makes it current."""
@@ -119,8 +122,6 @@ def pick_model() -> runs.Run | None:
                                f"images: {link('accuracy', 'what accuracy means')}.")
     return by_id[chosen]
 
-
-PICK_MODEL = "predict_model"
 
 
 def colour_bar(low: str, high: str, *, width: int = 224) -> None:
