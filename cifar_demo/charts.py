@@ -199,7 +199,7 @@ def per_class_metrics(rows: Sequence[Mapping]) -> go.Figure:
             dotted = dict(dash="dot", color="gray")
             fig.add_hline(y=float(r["f1"]), line=dotted)
             fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=dotted, hoverinfo="skip",
-                                     name=f"{r['class']} F1 {float(r['f1']):.1%}"))
+                                     name=f"{r['class']} F1 {100 * float(r['f1']):.2f}%"))
     fig.update_xaxes(title="Class")
     fig.update_yaxes(title="Score", range=[0, 1], tickformat=PERCENT)
     return _styled(fig, barmode="group")

@@ -155,7 +155,7 @@ def test_per_class_metrics_draws_three_bar_groups_and_the_macro_line():
             for c, name in enumerate(CLASS_NAMES)]
     rows.append({"class": "macro avg", "precision": 0.45, "recall": 0.225, "f1": 0.315, "support": 1000})
     fig = charts.per_class_metrics(rows)
-    assert [t.name for t in fig.data] == ["Precision", "Recall", "F1", "macro avg F1 31.5%"]  # the line's legend
+    assert [t.name for t in fig.data] == ["Precision", "Recall", "F1", "macro avg F1 31.50%"]  # the line's legend
     assert list(fig.data[0].x) == list(CLASS_NAMES)  # the macro row is no bar
     assert list(fig.data[1].y) == pytest.approx([0.05 * c for c in range(10)])
     (line,) = fig.layout.shapes

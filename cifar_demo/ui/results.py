@@ -223,7 +223,7 @@ def config_and_files(run: runs.Run) -> None:
     st.table(table, hide_index=True, border="horizontal")
 
 
-AVERAGE = "average of the classes"  # the report's macro-average row, as the table and the chart name it
+AVERAGE = "average"  # the report's macro-average row (every class counting the same), as the table and chart name it
 MISTAKES_PAGE = 24               # mistakes shown at first, and added by each "Show more"
 
 
