@@ -10,14 +10,15 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from .data import CLASS_NAMES
 
 TEMPLATE = "plotly_white"
 MARGIN = dict(l=10, r=10, t=40, b=10)
-COLORS = qualitative.Plotly  # one colour per split, run or metric, cycled
+# one colour per split, run or metric, cycled: Okabe and Ito's palette, told apart by colour-blind eyes too
+# (no red beside green), without its yellow, which fades on white and on a projector
+COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000"]
 PERCENT = ".0%"
 
 
@@ -151,7 +152,7 @@ def epoch_curves(histories: Mapping[str, Sequence[Mapping[str, float]]], *,
         if metric == "accuracy" and test is not None and last:
             fig.add_trace(go.Scatter(x=[last[-1][0]], y=[test], name=f"{label} test", legendgroup=label,
                                      mode="markers+text" if len(tested) == 1 else "markers",
-                                     text=[f"test {test:.1%}"], textposition="bottom left",
+                                     text=[f"test {100 * test:.2f}%"], textposition="bottom left",
                                      marker=dict(color=color(i), symbol="star", size=13),
                                      hovertemplate="test accuracy %{y:.2%}<extra></extra>"))
     fig.update_xaxes(title="Epoch", tick0=1, dtick=1 if _max_epochs(histories) <= 20 else None)
@@ -166,25 +167,15 @@ def _max_epochs(histories) -> int:
     return max((len(rows) for rows in histories.values()), default=0)
 
 
-def confusion_matrix(cm: np.ndarray, *, normalized: bool = False) -> go.Figure:
-    """Heatmap of a (10, 10) confusion matrix: rows true classes (top to bottom), columns predicted.
-
-    cm: counts, or row-normalised fractions with ``normalized`` (cell text then in percent).
-    """
-    cm = np.asarray(cm)
-    n = len(CLASS_NAMES)
-    if cm.shape != (n, n):
-        raise ValueError(f"confusion matrix has shape {cm.shape}; expected ({n}, {n})")
-    text = [[f"{v:.0%}" if normalized else f"{int(v)}" for v in row] for row in cm]
-    value = "%{z:.1%}" if normalized else "%{z}"
-    fig = go.Figure(go.Heatmap(
-        z=cm.tolist(), x=list(CLASS_NAMES), y=list(CLASS_NAMES), text=text, texttemplate="%{text}",
-        colorscale="Blues", zmin=0, zmax=1 if normalized else None, showscale=False,
-        hovertemplate=f"true %{{y}}, predicted %{{x}}: {value}<extra></extra>"))
-    fig.update_xaxes(title="Predicted class", side="bottom", tickangle=-45)
-    # the first true class on top, as in a printed matrix
-    fig.update_yaxes(title="True class", autorange="reversed")
-    return _styled(fig)
+def mark_gap(fig: go.Figure, epoch: float, high: float, low: float, text: str) -> go.Figure:
+    """Point at a gap on an epoch chart: a bracket at ``epoch`` from ``low`` to ``high`` with ``text`` beside it
+    (overfitting, where training accuracy ends far above validation or test accuracy)."""
+    fig.add_shape(type="line", x0=epoch, x1=epoch, y0=low, y1=high, line=dict(color="#d62728", width=3))
+    for y in (low, high):
+        fig.add_shape(type="line", x0=epoch - 0.15, x1=epoch + 0.15, y0=y, y1=y, line=dict(color="#d62728", width=3))
+    fig.add_annotation(x=epoch, y=(low + high) / 2, text=text, showarrow=False, xanchor="right", xshift=-10,
+                       font=dict(color="#d62728", size=13), bgcolor="rgba(255,255,255,0.85)")
+    return fig
 
 
 def top_k_bars(pairs: Sequence[tuple[str, float]]) -> go.Figure:
@@ -218,7 +209,7 @@ def per_class_metrics(rows: Sequence[Mapping]) -> go.Figure:
             dotted = dict(dash="dot", color="gray")
             fig.add_hline(y=float(r["f1"]), line=dotted)
             fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=dotted, hoverinfo="skip",
-                                     name=f"{r['class']} F1 {float(r['f1']):.1%}"))
+                                     name=f"{r['class']} F1 {100 * float(r['f1']):.2f}%"))
     fig.update_xaxes(title="Class")
     fig.update_yaxes(title="Score", range=[0, 1], tickformat=PERCENT)
     return _styled(fig, barmode="group")

@@ -1,4 +1,4 @@
-"""See why the network decides: Grad-CAM heat maps, first-layer filters and every layer's feature maps.
+"""See why the network decides: Grad-CAM heat maps and every layer's feature maps, each layer named for people.
 
 Grad-CAM (Selvaraju et al., 2017) weighs each channel of the last convolution's
 output by how much the class score rises with it (the spatially averaged
@@ -28,8 +28,9 @@ class ExplainError(ValueError):
 @dataclass(frozen=True)
 class LayerMaps:
     """One layer's output for one image."""
-    name: str        # the Keras layer name, e.g. "L3_conv" or "L4_block_act2"
+    name: str        # the Keras layer name, e.g. "L3_conv" or "L4_block_act2" (for code, not for people)
     kind: str        # what sort of layer: "conv", "pool", "activation", "whiten", ...
+    title: str       # how people call it: "Block 1 · Conv2D", "MaxPooling2D", "Activation (relu)"
     shape: tuple     # output shape without the batch axis, (H, W, C)
     purpose: str     # one sentence on what the layer is for
     maps: np.ndarray  # float32 (H, W, C): the feature maps themselves
@@ -100,10 +101,22 @@ def last_conv_layer(model) -> str | None:
     return best
 
 
-def first_conv(model):
-    """The first Conv2D layer (the one that looks at the pixels), or None."""
-    from keras import layers
-    return next((layer for layer in model.layers if isinstance(layer, layers.Conv2D)), None)
+@dataclass(frozen=True)
+class LookedAt:
+    """The layer Grad-CAM looks at, and how coarse its maps are: the heat map has only height x width places."""
+    title: str   # its name for people (``layer_titles``)
+    height: int
+    width: int
+    channels: int
+
+
+def looked_at(model) -> LookedAt | None:
+    """Which layer Grad-CAM reads (``last_conv_layer``) and its map size; None without a convolution."""
+    name = last_conv_layer(model)
+    if name is None:
+        return None
+    height, width, channels = model.get_layer(name).output.shape[1:]
+    return LookedAt(layer_titles(model).get(name, name), int(height), int(width), int(channels))
 
 
 def _kind(layer) -> str:
@@ -131,6 +144,37 @@ def _purpose(layer) -> str:
         fn = getattr(getattr(layer, "activation", None), "__name__", "relu")
         return f"Activation ({fn}): {_ACTIVATIONS.get(fn, 'a non-linearity applied to every value.')}"
     return LAYER_TYPES.get(kind, (None, f"A {layer.__class__.__name__} layer."))[1]
+
+
+def layer_titles(model) -> dict[str, str]:
+    """{Keras layer name: its name for people} for the layers before the network flattens: the Keras
+    class ('Conv2D', 'MaxPooling2D', 'Activation (relu)'), after 'Block 2 · ' inside the second conv block,
+    numbered where a name comes more than once ('Conv2D 1', 'Conv2D 2')."""
+    titles = _plain_titles(model)
+    counts = {title: list(titles.values()).count(title) for title in titles.values()}
+    seen: dict[str, int] = {}
+    for name, title in titles.items():
+        if counts[title] > 1:
+            seen[title] = seen.get(title, 0) + 1
+            titles[name] = f"{title} {seen[title]}"
+    return titles
+
+
+def _plain_titles(model) -> dict[str, str]:
+    titles, blocks = {}, []
+    for layer in _feature_stretch(model):
+        parts, kind = layer.name.split("_"), _kind(layer)
+        if kind == "whiten":
+            titles[layer.name] = "Whitening (a fixed Conv2D)"
+            continue
+        fn = getattr(getattr(layer, "activation", None), "__name__", "")
+        base = layer.__class__.__name__
+        base = {"Activation": f"Activation ({fn})", "FusedBatchNorm": "BatchNormalization"}.get(base, base)
+        if kind == "block":
+            blocks += [] if parts[0] in blocks else [parts[0]]
+            base = f"Block {blocks.index(parts[0]) + 1} · {base}"
+        titles[layer.name] = base
+    return titles
 
 
 def _shown_layers(model) -> list:
@@ -207,25 +251,7 @@ def gradcam(model, images, class_index=None, layer: str | None = None) -> np.nda
     return cam[0] if single else cam
 
 
-# --- filters and feature maps ----------------------------------------------------------------------
-
-def first_layer_filters(model) -> np.ndarray:
-    """The first convolution's filters: uint8 (F, k, k, 3), each stretched to 0..255 on its own.
-
-    Raises ExplainError when there is no convolution, or the first one does not see the RGB pixels.
-    """
-    layer = first_conv(model)
-    if layer is None:
-        raise ExplainError("This network has no convolution layer, so it has no filters to show.")
-    kernel = np.asarray(layer.kernel, np.float32)  # (k, k, in, F)
-    if kernel.shape[2] != 3:
-        raise ExplainError(f"The first convolution ({layer.name}) sees {kernel.shape[2]} channels, "
-                           "not the 3 colours of the image, so its filters are not pictures.")
-    filters = np.moveaxis(kernel, -1, 0)
-    low = filters.min(axis=(1, 2, 3), keepdims=True)
-    span = filters.max(axis=(1, 2, 3), keepdims=True) - low
-    return np.round((filters - low) / np.where(span > 0, span, 1) * 255).astype(np.uint8)
-
+# --- feature maps ------------------------------------------------------------------------------------
 
 def _maps_model(model):
     import keras
@@ -252,5 +278,7 @@ def feature_maps(model, image: np.ndarray) -> tuple[list[LayerMaps], np.ndarray]
     if not isinstance(outputs, (list, tuple)):  # no layer to show: the one output comes alone
         outputs = [outputs]
     *maps, scores = [np.asarray(o, np.float32)[0] for o in outputs]
-    layers = [LayerMaps(layer.name, _kind(layer), m.shape, _purpose(layer), m) for layer, m in zip(shown, maps)]
+    titles = layer_titles(model)
+    layers = [LayerMaps(layer.name, _kind(layer), titles[layer.name], m.shape, _purpose(layer), m)
+              for layer, m in zip(shown, maps)]
     return layers, as_probabilities(scores[np.newaxis])[0]

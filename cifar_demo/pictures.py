@@ -51,20 +51,27 @@ def pixel_row(image: np.ndarray, row: int) -> list[dict]:
             for x, (r, g, b) in enumerate(np.asarray(image)[row])]
 
 
-# Google's polynomial fit of the Turbo colormap: blue (cold) through green and yellow to red (hot)
-_TURBO = np.array([[0.13572138, 4.61539260, -42.66032258, 132.13108234, -152.94239396, 59.28637943],
-                   [0.09140261, 2.19418839, 4.84296658, -14.18503333, 4.27729857, 2.82956604],
-                   [0.10667330, 12.64194608, -60.58204836, 110.36276771, -89.90310912, 27.34824973]])
+# A polynomial fit of viridis (Matt Zucker's): dark purple (cold) through blue and green to bright yellow (hot).
+# Its lightness rises steadily, so it reads the same to colour-blind eyes, in grey and on a washed-out projector.
+_VIRIDIS = np.array([[0.2777273272234177, 0.1050930431085774, -0.3308618287255563, -4.634230498983486,
+                      6.228269936347081, 4.776384997670288, -5.435455855934631],
+                     [0.005407344544966578, 1.404613529898575, 0.214847559468213, -5.799100973351585,
+                      14.17993336680509, -13.74514537774601, 4.645852612178535],
+                     [0.3340998053353061, 1.384590162594685, 0.09509516302823659, -19.33244095627987,
+                      56.69055260068105, -65.35303263337234, 26.3124352495832]])
 
 
 def colormap(values: np.ndarray) -> np.ndarray:
-    """Values in [0, 1] of any shape -> uint8 RGB of that shape plus a last axis of 3: blue, green, yellow, red.
-
-    Turbo without its near-black ends, so that "nothing here" reads as blue rather than as a shadow.
-    """
-    x = 0.1 + 0.8 * np.clip(np.asarray(values, np.float64), 0, 1)[..., None]
-    rgb = sum(_TURBO[:, i] * x ** i for i in range(6))
+    """Values in [0, 1] of any shape -> uint8 RGB of that shape plus a last axis of 3, on viridis:
+    0 dark purple (nothing), then blue, green, and 1 bright yellow (the most)."""
+    x = np.clip(np.asarray(values, np.float64), 0, 1)[..., None]
+    rgb = sum(_VIRIDIS[:, i] * x ** i for i in range(_VIRIDIS.shape[1]))
     return np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+
+
+def colour_stops(n: int = 11) -> list[str]:
+    """n evenly spaced colours of ``colormap`` from 0 to 1, as '#rrggbb': the stops of a drawn colour scale."""
+    return ["#{:02x}{:02x}{:02x}".format(*rgb) for rgb in colormap(np.linspace(0, 1, n)).tolist()]
 
 
 def _resize(values: np.ndarray, size: int) -> np.ndarray:

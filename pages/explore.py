@@ -2,6 +2,7 @@
 import streamlit as st
 
 from cifar_demo import charts, data, pictures, ui
+from cifar_demo.glossary import link
 
 ui.page_guard()
 from cifar_demo.ui import explore as view  # after the guard: the heavier imports
@@ -22,26 +23,27 @@ with samples:
                                    view.PER_PAGE)
     first = (page - 1) * view.PER_PAGE
     st.caption(f"Page {page:,} of {pages:,}: images {first + 1:,}–{first + len(shown):,} of the {len(order):,} "
-               f"{split} images shown, shuffled with seed {seed}. Each image is enlarged 3×, pixel by pixel.")
-    widgets.show_pixels(images[shown], zoom=view.THUMB, caption=[f"#{i} {data.CLASS_NAMES[labels[i]]}" for i in shown])
-
-    st.subheader("One image up close", divider="gray")
-    big, numbers = st.columns([1, 2], gap="large")
-    with big:
-        index = view.pick_index(len(labels), int(shown[0]) if len(shown) else 0)
+               f"{split} images shown, shuffled with seed {seed}. Each image is enlarged 3×, pixel by pixel. "
+               "**Click an image's class** to open it up close, on the right.")
+    index = view.open_index(len(labels), int(shown[0]) if len(shown) else 0)
+    grid, close_up = st.columns([3, 2], gap="large")
+    with grid:
+        view.sample_grid(images, labels, shown)
+    with close_up:
+        st.subheader("One image up close", divider="gray")
+        index = view.pick_index(len(labels))
         image = images[index]
         widgets.show_pixels(image, zoom=view.LARGE,
                             caption=f"#{index} · {data.CLASS_NAMES[labels[index]]} · {split} split · 256 px for 32")
-    with numbers:
         st.markdown("To the network an image is only numbers: 32 rows × 32 columns × 3 colours (red, green, "
                     "blue), stored as whole numbers 0–255. Before training, every number is divided by 255, "
                     "so that the network gets values between 0 and 1.")
-        st.dataframe(pictures.describe_pixels(image), hide_index=True,
-                     column_config={c: st.column_config.NumberColumn(format="%.4g") for c in ("min", "max", "mean")})
+        st.table(view.pixel_stages(image), hide_index=True, border="horizontal")
         row = st.slider("Pixel row", 0, image.shape[0] - 1, image.shape[0] // 2,
                         help="Which of the 32 rows of pixels to read as numbers, top to bottom.")
         widgets.show_pixels(image[[row] * 3], zoom=view.LARGE, caption=f"Row {row}: 32 pixels, their values below")
-        st.dataframe(pictures.pixel_row(image, row), hide_index=True, height=250, width=360)
+        st.dataframe(pictures.pixel_row(image, row), hide_index=True, height=250, width=360,
+                     column_config={"x": "Column", "red": "Red", "green": "Green", "blue": "Blue"})
 
 with classes_tab:
     st.markdown("Every class has the same number of images in each split: the data set is **balanced**, "
@@ -59,8 +61,9 @@ with classes_tab:
 with augment_tab:
     st.markdown(f"Training can show the network a slightly changed copy of image **#{index}** each time: "
                 "mirrored, shifted a few pixels (the edge is filled by reflection), or with a square "
-                "greyed out (cutout). More variety, less memorising. These copies are made by the very code "
-                "that changes the images during training.")
+                f"greyed out (cutout): {link('augmentation')}. More variety, less memorising "
+                f"({link('overfitting')}). These copies are made by the very code that changes the images "
+                "during training.")
     amounts = view.augmentation_controls()
     if augment_tab.open:
         from cifar_demo import augment  # only now: it loads TensorFlow

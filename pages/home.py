@@ -2,6 +2,7 @@
 import streamlit as st
 
 from cifar_demo import data, live, runs, ui
+from cifar_demo.glossary import link
 
 STEPS = [
     ("pages/explore.py", "1 · Explore the data", ":material/grid_view:",
@@ -53,9 +54,10 @@ with models_col:
     runs_metric.metric("Training runs", len(all_runs))
     models_metric.metric("Models to predict with", len(usable))
     default_acc = default.summary()["test_accuracy"] if default else None
-    default_metric.metric("Default model", f"{default_acc:.1%}" if default_acc else ("ships" if default else "not yet"),
+    default_metric.metric("Default model", widgets.accuracy_text(default_acc) if default_acc else
+                          ("ships" if default else "not yet"),
                           help="A model trained in advance (the long preset) that comes with the app, so you can "
-                               "classify a photo before training anything: its test accuracy.")
+                               f"classify a photo before training anything: its test {link('accuracy')}.")
     training = live.training_now()
     snap = live.snapshot(training[0]) if training else None
     if snap is not None and snap.active:

@@ -1,4 +1,4 @@
-"""Inside the network: the first layer's filters, every layer's feature maps for one image, and the answer."""
+"""Inside the network: one image's answer and where it looked, then its layers one at a time, then the filters."""
 import streamlit as st
 
 from cifar_demo import runs, ui
@@ -8,9 +8,12 @@ from cifar_demo.ui import inside as view  # after the guard: the heavier imports
 from cifar_demo.ui import widgets
 
 st.title("Inside the network")
-st.caption("Follow one image through the network: what each layer makes of it, and where it looked to decide.")
+st.caption("Follow one image through the network: its answer and where it looked, then what each layer makes "
+           "of it, then what the first layer looks for.")
 
-run = widgets.pick_model()
+model_col, source_col, class_col, which_col = st.columns([4, 2, 1.5, 1.2], vertical_alignment="bottom")
+with model_col:
+    run = widgets.pick_model()
 if run is None:
     widgets.no_model_yet()
     st.stop()
@@ -20,22 +23,15 @@ except runs.RunError as exc:
     ui.error_box(f"**This model could not be loaded.** {exc} Choose another model, or train a new one.")
     st.stop()
 
-view.first_layer(run)
-
-st.subheader("One image, layer by layer", divider="gray")
-picked = view.pick_image()
+picked = view.pick_image(source_col, class_col, which_col)
 if picked is None:
     st.stop()
 name, image = picked
-seen, words = st.columns([1, 5], vertical_alignment="center")
-with seen:
-    widgets.show_pixels(image, zoom=4)
-words.markdown(f"**{name}**, as the network gets it: 32×32 pixels, 3 colours. Each layer below turns the maps "
-               "before it into new ones; the deeper the layer, the smaller its maps and the more of them.")
 try:
     layers, probs = view.look_inside(run, image)
 except ValueError as exc:  # a model that is not a CIFAR-10 classifier (explain.ExplainError is one too)
     ui.error_box(f"**This model cannot look at these images.** {exc}")
     st.stop()
-view.layer_maps(layers)
-view.answer(model, image, probs)
+view.answer(model, name, image, probs)
+view.layer_strip(layers, key=f"inside_layer_{run.id}")
+view.first_layer(run)

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from cifar_demo import inference, runs, ui
+from cifar_demo.glossary import link
 
 ui.page_guard()
 from cifar_demo.ui import predict as view  # after the guard: the heavier imports
@@ -18,7 +19,8 @@ if run is None:
     st.stop()
 fit = fit_col.segmented_control("Fit", inference.FITS, default="crop", required=True, key="predict_fit",
                                 help=view.FIT_HELP)
-k = k_col.slider("Classes to show", 1, 10, 5, key="predict_k")
+k = k_col.slider("Classes to show", 1, 10, 5, key="predict_k",
+                help=f"How many of the 10 classes to list, the most probable first ({link('softmax')}).")
 files = st.file_uploader("Images (one or many)", type=list(inference.EXTENSIONS), accept_multiple_files=True,
                          key="predict_files")
 photo = st.camera_input("Take a photo") if st.toggle("Use the camera", key="predict_camera") else None

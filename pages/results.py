@@ -37,7 +37,7 @@ with mistakes:
         view.mistakes_gallery(run, ev)
 with per_class:
     if ev is not None:
-        view.class_report(ev)
+        view.class_report(run, ev)
     else:
         st.caption("Per-class scores need test results.")
 with curves:

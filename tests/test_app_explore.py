@@ -24,9 +24,9 @@ def open_page(path: str) -> AppTest:
 
 
 def grid(at: AppTest) -> list[tuple[int, str]]:
-    """(index, label) of each image in the sample grid, from its caption "#index label"."""
-    captions = at.tabs[0].get("image")[0].captions
-    return [(int(m[1]), m[2]) for m in (re.fullmatch(r"#(\d+) (\w+)", c) for c in captions)]
+    """(index, label) of each image in the sample grid, from the button under it: its class opens it up close."""
+    return [(int(re.fullmatch(r"explore_open_(\d+)", b.key)[1]), b.label) for b in at.tabs[0].get("button")
+            if (b.key or "").startswith("explore_open_")]
 
 
 def widget(at: AppTest, kind: str, key: str):
@@ -63,7 +63,7 @@ def test_the_grid_shows_40_labelled_images_of_the_train_split(explore, cifar):
     shown = grid(explore)
     assert len(shown) == 40
     assert all(CLASS_NAMES[cifar.y_train[i]] == label for i, label in shown)
-    assert all(url.endswith(".png") for url in explore.tabs[0].get("image")[0].value)  # no JPEG smear
+    assert all(image.value[0].endswith(".png") for image in explore.tabs[0].get("image")[:40])  # no JPEG smear
     assert "Page 1 of 1,250" in explore.caption[1].value
 
 
@@ -100,12 +100,27 @@ def test_the_test_split_and_the_close_up(cifar):
     assert index == grid(at)[0][0] < 10_000  # back to the grid's first image
     assert all(CLASS_NAMES[cifar.y_test[i]] == label for i, label in grid(at))
     widget(at, "number_input", "explore_index").set_value(7).run()
-    close_up = at.tabs[0].get("image")[1]
+    close_up = at.tabs[0].get("image")[40]  # after the grid's 40
     assert close_up.captions[0].startswith(f"#7 · {CLASS_NAMES[cifar.y_test[7]]} · test split")
-    stored, normalized = at.dataframe[0].value.to_dict("records")
-    assert (stored["dtype"], normalized["dtype"], stored["max"]) == ("uint8", "float32", cifar.x_test[7].max())
-    row = at.dataframe[1].value
+    facts = {row[""]: row for row in at.table[0].value.to_dict("records")}
+    stored, given = "As stored (0–255)", "As the network gets it (÷255)"
+    assert (facts["Number type"][stored], facts["Number type"][given]) == ("uint8", "float32")
+    assert facts["Highest"][stored] == f"{cifar.x_test[7].max()}" and float(facts["Highest"][given]) <= 1
+    row = at.dataframe[0].value
     assert row["red"].tolist() == cifar.x_test[7][16, :, 0].tolist()  # the middle row by default
+
+
+def test_clicking_an_image_in_the_grid_opens_it_up_close(explore, cifar):
+    at = open_page("pages/explore.py")
+    index, label = grid(at)[7]
+    button = next(b for b in at.tabs[0].get("button") if b.key == f"explore_open_{index}")
+    assert button.label == label and button.help.startswith(f"Image #{index:,}")
+    button.click().run()
+    assert not at.exception
+    assert widget(at, "number_input", "explore_index").value == index
+    assert at.tabs[0].get("image")[40].captions[0].startswith(f"#{index} · {label} · train split")
+    opened = [b for b in at.tabs[0].get("button") if (b.key or "").startswith("explore_open_") and b.proto.icon]
+    assert [b.key for b in opened] == [f"explore_open_{index}"]  # the grid marks the one open
 
 
 def test_classes_tab_draws_counts_and_ten_mean_images():

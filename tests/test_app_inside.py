@@ -50,32 +50,46 @@ def test_without_a_model_the_page_sends_the_user_to_train():
     assert any("train" in link.proto.page for link in at.get("page_link"))
 
 
-def test_filters_every_layer_and_the_answer(trained, monkeypatch):
+def captions(at) -> str:
+    return "\n".join(c.value for c in at.caption)
+
+
+def test_the_answer_first_then_one_layer_at_a_time_then_the_filters(trained, monkeypatch):
     monkeypatch.setenv("CIFAR_DEMO_RUNS", str(trained))
     at = open_page("pages/inside.py")
-    assert [h.value for h in at.subheader] == ["What the first layer looks for", "One image, layer by layer",
-                                               "The answer"]
-    assert "32 filters of the first convolution, each 3×3" in at.caption[1].value
-    text = markdown(at)
-    for name, shape in (("L1_conv", "32×32×32"), ("L2_pool", "16×16×32"), ("L3_conv", "16×16×64"),
-                        ("L4_pool", "8×8×64")):
-        assert f"**{name}**" in text and f"output {shape}" in text
-    assert "**test image #0, a cat**" in text
-    images = at.get("image")
-    assert len(images) == 1 + 1 + 4 + 1  # filters, the image, four layers' maps, the Grad-CAM
-    assert all(img.value[0].endswith(".png") for img in images)
+    assert [h.value for h in at.subheader] == ["The answer", "Layer by layer", "What the first layer looks for"]
+    assert "**test image #0, a cat**" in captions(at)
     bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
     assert sorted(bars["y"]) == sorted(CLASS_NAMES) and sum(bars["x"]) == pytest.approx(1, abs=1e-3)
+    assert f"It says **{bars['y'][-1]}**" in markdown(at)
     looked = at.selectbox(key="inside_gradcam_" + str(CLASS_NAMES.index(bars["y"][-1])))
     assert looked.value == CLASS_NAMES.index(bars["y"][-1])  # the top class, explained first
+    assert "the last convolution's output, whose maps are a 16×16 grid" in captions(at)  # how coarse Grad-CAM is
+    assert "32 [filters](glossary#filter) of the first convolution, *Conv2D 1*, each 3×3" in captions(at)
+    images = at.get("image")
+    assert len(images) == 5  # the image, the Grad-CAM, the strip of layers, the opened layer's maps, the filters
+    assert all(url.endswith(".png") for img in images for url in img.value)
+    (strip,) = [img for img in images if len(img.value) > 1]
+    assert strip.captions == ["1", "2", "3", "4"]
+
+    # one layer open at a time, by its name for people (no Keras layer name such as L1_conv)
+    layer = at.get("select_slider")[0]
+    assert layer.options == [
+        "1 · Conv2D 1", "2 · MaxPooling2D 1", "3 · Conv2D 2", "4 · MaxPooling2D 2"]
+    assert "**Layer 1 of 4: Conv2D 1** · output 32×32×32" in markdown(at)
+    assert "32 maps of 32×32, so each of their pixels stands for about one pixel of the image" in captions(at)
+    for i, shape, patch in ((1, "16×16×32", "2×2"), (3, "8×8×64", "4×4")):
+        layer.set_value(i).run()
+        assert not at.exception and f"output {shape}" in markdown(at) and f"about a {patch} patch" in captions(at)
+        assert "L1_conv" not in markdown(at) + captions(at)
 
     at.selectbox(key="inside_class").set_value(CLASS_NAMES.index("ship"))
     at.number_input(key="inside_which").set_value(5)
     at.run()
-    assert not at.exception and "a ship**" in markdown(at)
+    assert not at.exception and "a ship**" in captions(at)
     looked = next(s for s in at.selectbox if s.label == "Where it looked for")
     looked.set_value((looked.value + 1) % 10).run()  # another class to explain
-    assert not at.exception and len(at.get("image")) == 7
+    assert not at.exception and len(at.get("image")) == 5
 
 
 def test_an_upload_of_ones_own(trained, monkeypatch):
@@ -86,7 +100,7 @@ def test_an_upload_of_ones_own(trained, monkeypatch):
     at.get("file_uploader")[0].set_value(("notes.png", b"not a picture", "image/png")).run()
     assert not at.exception and "not an image" in at.error[0].value
     at.get("file_uploader")[0].set_value(("sky.png", png(), "image/png")).run()
-    assert not at.exception and "**sky.png**" in markdown(at) and "**L4_pool**" in markdown(at)
+    assert not at.exception and "**sky.png**" in captions(at) and "**Layer 1 of 4: Conv2D 1**" in markdown(at)
 
 
 def test_a_network_without_convolutions_is_explained_in_words(monkeypatch):
@@ -110,14 +124,14 @@ def test_predict_shows_where_it_looked_for_any_class(trained, monkeypatch):
     assert not at.exception
     looked = next(s for s in at.selectbox if s.label == "Where it looked for")
     assert looked.value == CLASS_NAMES.index(markdown(at).split("The model says **")[1].split("**")[0])
-    gradcams = [img for img in at.get("image") if (img.captions[0] or "").startswith("Red: where it found")]
+    gradcams = [img for img in at.get("image") if (img.captions[0] or "").startswith("Bright: where it found")]
     assert len(gradcams) == 1
     other = (looked.value + 3) % 10
     looked.set_value(other).run()
     assert not at.exception
-    gradcams = [img for img in at.get("image") if (img.captions[0] or "").startswith("Red: where it found")]
-    captions = " ".join(c.value for c in at.caption)
-    assert (gradcams and CLASS_NAMES[other] in gradcams[0].captions[0]) or "An empty map" in captions
+    gradcams = [img for img in at.get("image") if (img.captions[0] or "").startswith("Bright: where it found")]
+    assert (gradcams and CLASS_NAMES[other] in gradcams[0].captions[0]) or "An empty map" in captions(at)
+    assert "no evidence" in " ".join(h.proto.body for h in at.get("html"))  # its colour scale, drawn
 
 
 def test_results_shows_where_it_looked_only_when_asked(trained, monkeypatch):
@@ -128,7 +142,8 @@ def test_results_shows_where_it_looked_only_when_asked(trained, monkeypatch):
     at.toggle(key="results_gradcam").set_value(True).run()
     assert not at.exception
     assert len(at.get("image")) == 2 * before  # an overlay under every image of the cell
-    assert "red where it found the most evidence" in " ".join(c.value for c in at.caption)
+    assert "bright where it found the most evidence" in captions(at)
+    assert "whose maps are a 16×16 grid" in captions(at)
     looked = next(s for s in at.selectbox if s.label == "Where it looked for")
     looked.set_value((looked.value + 1) % 10).run()
     assert not at.exception and len(at.get("image")) == 2 * before

@@ -105,7 +105,7 @@ def test_the_newest_finished_model_is_preselected_and_fit_and_k_apply():
     newest = make_model_run(sure_of="ship")
     make_model_run(sure_of="dog", status=runs.STOPPED)  # newer still, but stopped
     at = open_predict()
-    assert at.selectbox[0].value == newest and len(at.selectbox[0].options) == 3
+    assert at.selectbox[0].value == newest.id and len(at.selectbox[0].options) == 3
     at.slider[0].set_value(3)
     at.get("button_group")[0].set_value("pad")
     at.get("file_uploader")[0].set_value(("photo.png", PHOTO, "image/png"))
@@ -139,10 +139,13 @@ def test_the_camera_waits_behind_a_toggle():
     assert "**camera photo**" in texts(at) and "**horse**" in texts(at)
 
 
-def test_the_default_model_comes_first(monkeypatch):
-    make_model_run(sure_of="cat")
+def test_the_default_model_comes_first_but_a_finished_run_of_ones_own_is_preselected(monkeypatch):
+    own = make_model_run(sure_of="cat")
     shipped = make_model_run(sure_of="deer")
     monkeypatch.setattr(runs, "default_run", lambda: shipped)
     at = open_predict()
-    assert at.selectbox[0].value == shipped
+    assert at.selectbox[0].value == own.id
     assert at.selectbox[0].options[0].startswith("Default model")
+    own.set_status(runs.STOPPED)  # without a finished run of one's own, the shipped model is the last resort
+    at = open_predict()
+    assert at.selectbox[0].value == shipped.id

@@ -76,12 +76,15 @@ def test_before_any_training_the_shipped_model_is_shown():
     info = texts(at, "alert") + texts(at, "info")
     assert "Nothing trained yet" in info and "model that ships with the app" in info
     picker = at.selectbox(key="results_run")
-    assert picker.value == shipped.id and picker.options == [f"Default model (ships with the app) · long · "
-                                                            f"test {shipped.summary()['test_accuracy']:.1%}"]
+    accuracy = f"{100 * shipped.summary()['test_accuracy']:.2f}%"  # one figure, the same on every page
+    assert picker.value == shipped.id and picker.options == [f"Default model (ships with the app) · Long CPU net · "
+                                                            f"test {accuracy}"]
     metrics = {m.label: m.value for m in at.metric}
     epochs = len(shipped.history())
     assert metrics["Status"] == "finished" and metrics["Epochs"] == f"{epochs}/{epochs}"
-    assert metrics["Test accuracy"] == f"{shipped.summary()['test_accuracy']:.1%}"
+    assert metrics["Test accuracy"] == accuracy
+    test_views = next(m for m in at.metric if m.label == "Test accuracy").help
+    assert "10,000 test images" in test_views and "averaged over 6 views (flipped and shifted)" in test_views
     assert at.get("tab_container")
 
 
@@ -95,6 +98,20 @@ def test_own_runs_come_first_and_the_shipped_model_last(cifar):
     assert "Nothing trained yet" not in texts(at, "alert") + texts(at, "info")
 
 
+def chart_cells(at) -> list[dict]:
+    """The cells the confusion chart draws: its first layer's data, as the page sent it."""
+    (chart,) = at.get("vega_lite_chart")
+    spec = json.loads(chart.proto.spec)
+    return next(layer["data"]["values"] for layer in spec["layer"] if "values" in layer.get("data", {}))
+
+
+def confusion_counts(at) -> np.ndarray:
+    counts = np.zeros((10, 10), int)
+    for cell in chart_cells(at):
+        counts[CLASS_NAMES.index(cell["true"]), CLASS_NAMES.index(cell["predicted"])] = cell["count"]
+    return counts
+
+
 def test_a_finished_run_shows_its_scores_confusion_and_cell_images(cifar):
     run, ev = make_run(cifar)
     at = results_page()
@@ -102,13 +119,15 @@ def test_a_finished_run_shows_its_scores_confusion_and_cell_images(cifar):
     assert at.selectbox(key="results_run").value == run.id
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Status"] == "finished"
-    assert metrics["Test accuracy"] == f"{ev.accuracy:.1%}"
+    assert metrics["Test accuracy"] == f"{100 * ev.accuracy:.2f}%"
     assert metrics["Train time"] == "1 min 23 s"
     assert metrics["Epochs"] == "2/2"
 
-    # the heatmap draws the run's confusion counts, rows the true classes
-    z = np.array(figure(at, "results_confusion")["data"][0]["z"])
-    np.testing.assert_array_equal(z, ev.confusion())
+    # the clickable heat map draws the run's confusion counts, rows the true classes
+    assert np.array_equal(confusion_counts(at), ev.confusion())
+    # and says how to read it, naming this run's commonest mistake
+    worst = ev.most_confused(1)[0]
+    assert f"Its commonest mistake: **{worst[2]} cats taken for dogs**" in texts(at, "markdown")
 
     # the cell shown first is the most confused pair, with its images and their top-3 probabilities
     assert at.selectbox(key=f"results_true_{run.id}").value == "cat"
@@ -124,8 +143,11 @@ def test_a_finished_run_shows_its_scores_confusion_and_cell_images(cifar):
     assert list(table["class"])[:10] == list(CLASS_NAMES)
     np.testing.assert_allclose(table["recall"].to_numpy(), [100 * r["recall"] for r in ev.report()])  # in %
 
-    # the config is there in full
-    assert at.json[0].value and json.loads(at.json[0].value)["preset"] == "two_block"
+    # the config is there in full, as a table of settings people read
+    settings = at.table[-1].value
+    assert list(settings.columns) == ["Setting", "Value", "What it does"]
+    values = dict(zip(settings["Setting"], settings["Value"]))
+    assert values["Preset"] == "Two-block" and values["Training images"] == "500" and values["Epochs"] == "2"
 
 
 def test_normalised_matrix_and_another_cell(cifar):
@@ -133,9 +155,9 @@ def test_normalised_matrix_and_another_cell(cifar):
     at = results_page()
     at.toggle(key="results_normalized").set_value(True).run()
     assert not at.exception
-    z = np.array(figure(at, "results_confusion")["data"][0]["z"])
-    np.testing.assert_allclose(z, ev.confusion(normalize=True))
-    np.testing.assert_allclose(z.sum(axis=1), 1.0)
+    cells = chart_cells(at)
+    cat_dog = next(c for c in cells if (c["true"], c["predicted"]) == ("cat", "dog"))
+    assert cat_dog["text"] == f"{ev.confusion(normalize=True)[CAT, DOG]:.0%}"
 
     at.selectbox(key=f"results_true_{run.id}").select("ship").run()
     at.selectbox(key=f"results_pred_{run.id}").select("ship").run()
@@ -186,8 +208,8 @@ def test_an_unknown_run_in_the_url_falls_back_to_the_newest(cifar):
 ])
 def test_runs_without_test_results_say_so_plainly(cifar, status, expected):
     error = "the loss became nan at epoch 1, batch 3: training diverged." if status == runs.FAILED else None
-    make_run(cifar, status=status, evaluated=False, error=error, epochs=(0.3,))
-    at = results_page()
+    run, _ = make_run(cifar, status=status, evaluated=False, error=error, epochs=(0.3,))
+    at = results_page({"run": run.id})  # not finished: the page opens on it when asked (or just after training it)
     assert not at.exception
     shown = texts(at, "error") + texts(at, "warning") + texts(at, "info")
     assert expected in shown
@@ -201,6 +223,6 @@ def test_runs_without_test_results_say_so_plainly(cifar, status, expected):
 def test_unreadable_run_is_an_error_not_a_traceback(cifar):
     run, _ = make_run(cifar)
     (run.path / "status.json").write_text("{broken")
-    at = results_page()
+    at = results_page({"run": run.id})
     assert not at.exception
     assert "cannot be read" in texts(at, "error")

@@ -25,9 +25,9 @@ def test_inside_by_deep_link_on_a_fresh_server(server, page):
     assert "Inside the network" in nav_labels(page)
     assert page.locator("h1").first.inner_text() == "Inside the network"
     main = page.locator("[data-testid='stMain']").inner_text()
-    # the shipped default model (the long preset) comes first
-    assert "What the first layer looks for" in main and "L1_whiten" in main and "L3_block" in main
-    assert loaded_images(page) >= 5  # filters, the image, layers' maps, the Grad-CAM
+    # the newest finished run (a two-block net) comes first, its layers named as Keras calls them
+    assert "What the first layer looks for" in main and "Layer 1 of 4: Conv2D 1" in main
+    assert loaded_images(page) >= 5  # the image, the Grad-CAM, the strip of layers, one layer's maps, the filters
     assert page.locator(".js-plotly-plot").count() == 1
 
 
@@ -40,5 +40,5 @@ def test_predict_shows_where_it_looked(server, page):
     settle(page)
     assert_no_exception(page)
     main = page.locator("[data-testid='stMain']").inner_text()
-    assert "Red: where it found the most evidence" in main or "An empty map" in main
+    assert "Bright: where it found the most evidence" in main or "An empty map" in main
     assert loaded_images(page) == 3  # the upload, what the model sees, the Grad-CAM

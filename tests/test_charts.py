@@ -117,7 +117,7 @@ def test_epoch_curves_star_the_test_accuracy_at_the_last_epoch():
     assert (list(star.x), list(star.y), star.marker.symbol) == ([3], [0.25], "star")
     assert star.marker.color == fig.data[0].line.color and star.mode == "markers"  # two stars: no printed figures
     alone = charts.epoch_curves({"a": history(3)}, tests={"a": 0.25}).data[-1]
-    assert alone.mode == "markers+text" and alone.text == ("test 25.0%",)
+    assert alone.mode == "markers+text" and alone.text == ("test 25.00%",)  # as every page writes it
     loss = charts.epoch_curves({"a": history(3)}, metric="loss", tests={"a": 0.25})
     assert [t.name for t in loss.data] == ["a train", "a validation"]  # an accuracy is no loss
 
@@ -129,31 +129,13 @@ def test_epoch_curves_skips_epochs_without_a_value():
     assert list(fig.data[1].x) == [1, 3]
 
 
-def test_confusion_matrix_counts():
-    cm = np.arange(100).reshape(10, 10)
-    fig = charts.confusion_matrix(cm)
-    (heat,) = fig.data
-    assert heat.type == "heatmap"
-    assert list(heat.x) == list(CLASS_NAMES) and list(heat.y) == list(CLASS_NAMES)
-    assert np.array_equal(np.array(heat.z), cm)
-    assert heat.text[3][5] == "35"
-    assert fig.layout.xaxis.title.text == "Predicted class"
-    assert fig.layout.yaxis.title.text == "True class"
-    assert fig.layout.yaxis.autorange == "reversed"  # airplane on top
-
-
-def test_confusion_matrix_normalized_shows_percent():
-    cm = np.full((10, 10), 0.05)
-    np.fill_diagonal(cm, 0.55)
-    fig = charts.confusion_matrix(cm, normalized=True)
-    heat = fig.data[0]
-    assert heat.text[0][0] == "55%" and heat.text[0][1] == "5%"
-    assert heat.zmax == 1
-
-
-def test_confusion_matrix_refuses_wrong_shape():
-    with pytest.raises(ValueError, match=r"\(3, 3\)"):
-        charts.confusion_matrix(np.eye(3))
+def test_mark_gap_brackets_the_gap_at_the_last_epoch():
+    fig = charts.mark_gap(charts.epoch_curves({"run": history(3)}), 3, 0.9, 0.7, "20 points apart")
+    upright = [shape for shape in fig.layout.shapes if shape.x0 == shape.x1]
+    assert len(upright) == 1 and (upright[0].x0, upright[0].y0, upright[0].y1) == (3, 0.7, 0.9)
+    assert len(fig.layout.shapes) == 3  # and the bracket's two ends
+    (note,) = fig.layout.annotations
+    assert note.text == "20 points apart" and note.y == pytest.approx(0.8)
 
 
 def test_top_k_bars_puts_the_best_on_top():
@@ -173,7 +155,7 @@ def test_per_class_metrics_draws_three_bar_groups_and_the_macro_line():
             for c, name in enumerate(CLASS_NAMES)]
     rows.append({"class": "macro avg", "precision": 0.45, "recall": 0.225, "f1": 0.315, "support": 1000})
     fig = charts.per_class_metrics(rows)
-    assert [t.name for t in fig.data] == ["Precision", "Recall", "F1", "macro avg F1 31.5%"]  # the line's legend
+    assert [t.name for t in fig.data] == ["Precision", "Recall", "F1", "macro avg F1 31.50%"]  # the line's legend
     assert list(fig.data[0].x) == list(CLASS_NAMES)  # the macro row is no bar
     assert list(fig.data[1].y) == pytest.approx([0.05 * c for c in range(10)])
     (line,) = fig.layout.shapes
@@ -187,7 +169,6 @@ def test_per_class_metrics_draws_three_bar_groups_and_the_macro_line():
     lambda: charts.class_counts({"train": np.ones(10)}),
     lambda: charts.batch_curves([1], [1.0], [0.5]),
     lambda: charts.epoch_curves({"a": history(2)}),
-    lambda: charts.confusion_matrix(np.eye(10)),
     lambda: charts.top_k_bars([("cat", 1.0)]),
 ])
 def test_shared_look(build):

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from cifar_demo import explain, models, pictures, recipes
+from cifar_demo import explain, filters, models, pictures, recipes
 from cifar_demo.data import CLASS_NAMES
 
 RED, BLUE = 0, 1  # the two classes the hand-built network tells apart
@@ -92,9 +92,20 @@ def test_every_preset_explains_maps_and_filters(key):
         expected = tuple(model.get_layer(layer_maps.name).output.shape[1:])
         assert layer_maps.maps.shape == layer_maps.shape == expected
         assert layer_maps.purpose.endswith(".") and layer_maps.kind
-    filters = explain.first_layer_filters(model)
-    k, _, channels, count = explain.first_conv(model).kernel.shape
-    assert filters.shape == (count, k, k, channels) and filters.dtype == np.uint8
+    titles = explain.layer_titles(model)
+    assert all("_" not in title for title in titles.values()) and len(set(titles.values())) == len(titles)
+    assert [m.title for m in shown] == [titles[m.name] for m in shown]
+    learned = filters.learned_filters(model, images)
+    layer = filters.first_learned_conv(model)
+    assert layer.trainable and learned.title == titles[layer.name]
+    count = layer.kernel.shape[-1]
+    if learned.traced:  # after the fixed whitening: traced back to its receptive field in pixels
+        assert filters.fixed_first_layer(model) is not None and learned.inputs == 2 * 3 * recipes.WHITEN_KERNEL ** 2
+        assert learned.pictures.shape == (count, 4, 4, 3)  # a 2x2 whitening, then a 3x3 convolution
+    else:
+        k = layer.kernel.shape[0]
+        assert filters.fixed_first_layer(model) is None and learned.pictures.shape == (count, k, k, 3)
+    assert learned.pictures.dtype == np.uint8
 
 
 def test_the_layer_chosen_is_the_last_conv_output_before_flattening():
@@ -102,6 +113,14 @@ def test_the_layer_chosen_is_the_last_conv_output_before_flattening():
     assert pick["keras_tutorial"] == "L5_conv"       # the 8x8 conv, not the 4x4 pooling after it
     assert pick["fast"] == "L5_block_act2"            # a block's output, after BN and ReLU
     assert pick["all_conv"] == "L7_conv"              # the 1x1 class maps before global pooling
+
+
+def test_looked_at_names_the_layer_and_its_grid():
+    fast = models.build(recipes.PRESETS["fast"].spec)
+    assert explain.looked_at(fast) == explain.LookedAt("Block 3 · Activation (relu) 2", 3, 3, recipes.FAST_WIDTHS[-1])
+    tutorial = explain.looked_at(models.build(recipes.PRESETS["keras_tutorial"].spec))
+    assert (tutorial.title, tutorial.height, tutorial.width) == ("Conv2D 3", 8, 8)
+    assert explain.looked_at(flat_model()) is None
 
 
 def test_a_custom_spec_and_its_layer_rows():
@@ -125,16 +144,34 @@ def test_a_network_without_convolutions_says_so():
     with pytest.raises(explain.ExplainError, match="no convolution layer"):
         explain.gradcam(model, half_and_half())
     with pytest.raises(explain.ExplainError, match="no convolution layer"):
-        explain.first_layer_filters(model)
+        filters.learned_filters(model, half_and_half()[None])
     shown, probs = explain.feature_maps(model, half_and_half())
     assert shown == [] and probs.shape == (10,)
 
 
 def test_filters_are_the_first_kernel_stretched_per_filter():
     model = two_colour_model()
-    filters = explain.first_layer_filters(model)
-    assert filters.shape == (2, 1, 1, 3)
-    assert filters[0, 0, 0].tolist() == [255, 0, 0] and filters[1, 0, 0].tolist() == [0, 0, 255]
+    learned = filters.learned_filters(model, half_and_half()[None])
+    assert not learned.traced and learned.inputs == 3 and learned.title == "Conv2D"
+    assert learned.pictures.shape == (2, 1, 1, 3)
+    assert learned.pictures[0, 0, 0].tolist() == [255, 0, 0] and learned.pictures[1, 0, 0].tolist() == [0, 0, 255]
+
+
+def test_filters_after_a_fixed_layer_are_traced_back_to_the_pixels():
+    """A frozen 1x1 conv that swaps red and blue, then a learned 1x1 conv reading its first channel: traced back,
+    that filter is the pure blue one, whatever the images (everything is linear here)."""
+    import keras
+    model = keras.Sequential([keras.Input((32, 32, 3)),
+                              keras.layers.Conv2D(3, 1, use_bias=False, trainable=False, name="L1_whiten"),
+                              keras.layers.Conv2D(1, 1, use_bias=False, name="L2_conv"),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10, activation="softmax")])
+    model.layers[0].set_weights([np.eye(3, dtype=np.float32)[::-1].reshape(1, 1, 3, 3)])
+    model.layers[1].set_weights([np.array([1.0, 0, 0], np.float32).reshape(1, 1, 3, 1)])
+    images = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
+    assert filters.fixed_first_layer(model).name == "L1_whiten" and filters.first_learned_conv(model).name == "L2_conv"
+    learned = filters.learned_filters(model, images)
+    assert learned.traced and learned.inputs == 3 and learned.pictures.shape == (1, 1, 1, 3)
+    assert learned.pictures[0, 0, 0].tolist() == [0, 0, 255]
 
 
 def test_overlay_colormap_and_grids():
@@ -143,7 +180,10 @@ def test_overlay_colormap_and_grids():
     picture = pictures.overlay(half_and_half(), heat, size=128)
     assert picture.shape == (128, 128, 3) and picture.dtype == np.uint8
     cold, hot = pictures.colormap(np.array([0.0, 1.0]))
-    assert cold[2] > cold[0] and hot[0] > hot[2]  # blue for nothing, red for most
+    assert cold.tolist() == [71, 1, 85] and hot.tolist() == [252, 231, 33]  # viridis: dark purple to bright yellow
+    lightness = pictures.colormap(np.linspace(0, 1, 11)) @ np.array([0.299, 0.587, 0.114])
+    assert np.all(np.diff(lightness) > 0)  # rises all the way: it reads in grey, so to colour-blind eyes too
+    assert pictures.colour_stops(3) == ["#470155", "#1f908b", "#fce721"]
     # the right half: blue pixels under the hottest colour, as opaque as alpha; the left: red ones, a third of that
     np.testing.assert_allclose(picture[64, 100], 0.45 * np.array([0, 0, 200]) + 0.55 * hot, atol=1)
     third = 0.55 / 3

@@ -28,6 +28,7 @@ PAGES = [
     ("pages/inside.py", "Inside the network", ":material/visibility:", "inside"),
     ("pages/predict.py", "Predict", ":material/photo_camera:", "predict"),
     ("pages/labs.py", "Labs", ":material/science:", "labs"),
+    ("pages/glossary.py", "Glossary", ":material/menu_book:", "glossary"),
 ]
 
 _routing = threading.local()  # set while app.py runs a page: each script run has its own thread

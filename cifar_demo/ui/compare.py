@@ -2,12 +2,17 @@
 the runs table, overlaid curves, resume, train again, delete, import a .keras model."""
 from __future__ import annotations
 
+import time
+
+import pandas as pd
 import streamlit as st
 
 from .. import data, run_table, runs, trainer, trainqueue, transfer
+from ..config_table import differing, preset_title
+from ..settings import SETTINGS
 from . import error_box, load_data
 from .train_setup import load_config
-from .widgets import epoch_curves, in_percent, percent_column
+from .widgets import accuracy_text, duration, epoch_curves, in_percent, percent_column, remember_run
 
 RUNS_TABLE, RUNS_PICK, RUNS_CONFIRM = "runs_table", "runs_pick", "runs_confirm_delete"
 RUNS_TICKED = "runs_ticked"      # the ids of the runs ticked at the last rerun
@@ -18,7 +23,6 @@ PERCENTAGES = ("best_val_accuracy", "final_val_accuracy", "test_accuracy")
 COLUMNS = {
     "id": st.column_config.TextColumn("Run", pinned=True),
     "status": "Status", "preset": "Preset",
-    "architecture": st.column_config.TextColumn("Architecture", width="medium"),
     "epochs_done": st.column_config.NumberColumn("Epochs done"),
     "epochs": st.column_config.NumberColumn("of"),
     "best_val_accuracy": percent_column("Best validation"),
@@ -57,7 +61,7 @@ def runs_table(all_runs: list[runs.Run]) -> list[runs.Run]:
         # so tick the same runs again wherever their rows are now
         ss[RUNS_TABLE] = {"selection": {"rows": [ids.index(i) for i in ss.get(RUNS_TICKED, []) if i in ids]}}
     ss[RUNS_SEEN] = ids
-    rows = in_percent(run_table.table(all_runs), PERCENTAGES)
+    rows = in_percent(_readable(run_table.table(all_runs)), PERCENTAGES)
     event = st.dataframe(rows, key=RUNS_TABLE, on_select=_follow_selection, selection_mode="multi-row",
                          hide_index=True, column_order=list(COLUMNS),
                          column_config=COLUMNS, placeholder="–")
@@ -66,21 +70,54 @@ def runs_table(all_runs: list[runs.Run]) -> list[runs.Run]:
     return ticked
 
 
+def _readable(rows: list[dict]) -> list[dict]:
+    """Table rows with the preset and optimizer as people call them ('Two-block', 'Adam')."""
+    names = SETTINGS["optimizer"].names
+    return [{**row, "preset": preset_title(row.get("preset")), "optimizer": names.get(row.get("optimizer"),
+                                                                                        row.get("optimizer"))}
+            for row in rows]
+
+
 def _follow_selection() -> None:
-    """Ticking a row makes its run the one to manage below."""
+    """Ticking a row makes its run the one to manage below, and the current run of the other pages."""
     ss = st.session_state
     ids = ss.get(RUNS_SEEN, [])
     new = [ids[i] for i in ss[RUNS_TABLE].selection.rows if i < len(ids) and ids[i] not in ss.get(RUNS_TICKED, [])]
     if new:
         ss[RUNS_PICK] = new[-1]
+        remember_run(new[-1])
 
 
 def overlay_curves(chosen: list[runs.Run]) -> None:
-    """The ticked runs' epoch curves on one chart, train dashed and validation solid."""
+    """The ticked runs' epoch curves on one chart, train dashed and validation solid, and how they differ."""
     if not chosen:
-        st.info("Tick one or more rows to overlay their training curves here.", icon=":material/info:")
+        st.info("Tick one or more rows to overlay their training curves here and see how their settings differ.",
+                icon=":material/info:")
         return
     epoch_curves(chosen, key="runs")
+    differences(chosen)
+
+
+def differences(chosen: list[runs.Run]) -> None:
+    """The settings that differ between the ticked runs, then each one's training images, time, date and test
+    accuracy: a row per setting, a column per run, every word shown (the table wraps)."""
+    rows = {run.id: row for run, row in zip(chosen, run_table.table(chosen))}
+    configs = [run.config if rows[run.id].get("status") != "unreadable" else {} for run in chosen]
+    differ = [r for r in differing(configs) if r["setting"] != SETTINGS["subset"].label] if len(chosen) > 1 else []
+    table = [{"Setting": r["setting"], **dict(zip(rows, r["values"]))} for r in differ]
+    for label, text in (("Training images", lambda r: f"{r['subset']:,}" if r.get("subset") else "–"),
+                        ("Training time", lambda r: duration(r.get("train_seconds"))),
+                        ("Date", lambda r: time.strftime("%d %b %Y, %H:%M", time.localtime(r["created"]))
+                         if r.get("created") else "–"),
+                        ("Test accuracy", lambda r: accuracy_text(r.get("test_accuracy")))):
+        table.append({"Setting": label, **{run_id: text(row) for run_id, row in rows.items()}})
+    if len(chosen) > 1:
+        st.markdown("**How they differ:** " + ("the settings that are not the same in all the ticked runs, then "
+                                               "each run's training images, time, date and test accuracy."
+                                               if differ else "the same settings; here is how each run went."))
+    else:
+        st.markdown("**This run:** tick another to see the settings in which they differ.")
+    st.table(pd.DataFrame(table), hide_index=True, border="horizontal")
 
 
 def pick_run(all_runs: list[runs.Run]) -> runs.Run:
@@ -88,7 +125,9 @@ def pick_run(all_runs: list[runs.Run]) -> runs.Run:
     by_id = {run.id: run for run in all_runs}
     if st.session_state.get(RUNS_PICK) not in by_id:
         st.session_state[RUNS_PICK] = all_runs[0].id
-    return by_id[st.selectbox("Run", list(by_id), key=RUNS_PICK, help="Ticking a row in the table picks it too.")]
+    return by_id[st.selectbox("Run", list(by_id), key=RUNS_PICK, help="Ticking a row in the table picks it too. "
+                              "Results, Inside the network and Predict then open on it.",
+                              on_change=lambda: remember_run(st.session_state[RUNS_PICK]))]
 
 
 # --- actions on one run --------------------------------------------------------------------------------------
@@ -180,9 +219,9 @@ def import_uploader() -> None:
     version = ss.setdefault(IMPORT_VERSION, 0)
     upload = st.file_uploader(
         "A Keras model (.keras)", type=["keras"], key=f"runs_import_{version}",
-        help="Saved with model.save('name.keras'). It must take 32×32 colour images (input shape (None, 32, 32, 3)) "
-             "and give 10 class scores (output shape (None, 10)). It is loaded in Keras's safe mode, so a Lambda "
-             "layer (Python code) is refused.")
+        help="A whole model saved from Keras as one .keras file. It must take 32×32 colour images (input shape "
+             "(None, 32, 32, 3)) and give 10 class scores (output shape (None, 10)). It is loaded in Keras's safe "
+             "mode, so a Lambda layer (Python code) is refused.")
     if upload is None:
         return
     with st.spinner(f"Checking {upload.name} and testing it on the first {transfer.IMPORT_TEST_IMAGES:,} test images…"):
@@ -192,8 +231,8 @@ def import_uploader() -> None:
             _say("import", False, f"**Not imported.** {exc}")
         else:
             accuracy = run.evaluation().accuracy
-            _say("import", True, f"Imported **{upload.name}** as run `{run.id}`: test accuracy {accuracy:.1%} on "
-                                 f"the first {transfer.IMPORT_TEST_IMAGES:,} test images. It is in the table above, "
-                                 f"and on the Results and Predict pages.")
+            _say("import", True, f"Imported **{upload.name}** as run `{run.id}`: test accuracy "
+                                 f"{accuracy_text(accuracy)} on the first {transfer.IMPORT_TEST_IMAGES:,} test "
+                                 f"images. It is in the table above, and on the Results and Predict pages.")
     ss[IMPORT_VERSION] = version + 1
     st.rerun()

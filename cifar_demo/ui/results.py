@@ -1,15 +1,29 @@
-"""Streamlit pieces of the Results page: run picker, confusion explorer, per-class report, curves, files."""
+"""Streamlit pieces of the Results page: run picker, the clickable confusion matrix and its cells' images,
+per-class report, curves, settings and files; each view says how to read it with the run's own numbers."""
 from __future__ import annotations
 
 import json
 
+import pandas as pd
 import streamlit as st
 
-from .. import charts, data, evaluation, pictures, runs
-from ..spec import describe_spec
-from . import error_box, load_data
+from .. import charts, data, evaluation, pictures, reading, runs
+from ..config_table import config_rows, preset_title
+from ..confusion_chart import CELL, clicked, confusion_chart
+from ..glossary import link
+from . import error_box, howto, load_data
 from .gradcam import cell_gradcam
-from .widgets import duration, epoch_curves, in_percent, percent_column, run_label
+from .widgets import (
+    accuracy_text,
+    current_run_id,
+    duration,
+    epoch_curves,
+    how_tested,
+    in_percent,
+    percent_column,
+    remember_run,
+    run_label,
+)
 
 RESULTS_RUN = "results_run"
 CELL_IMAGES = 12                 # test images shown for one confusion-matrix cell, the surest first
@@ -25,22 +39,26 @@ def no_runs_yet(shipped: bool) -> None:
 
 
 def _remember_choice() -> None:
+    remember_run(st.session_state[RESULTS_RUN])
     st.query_params["run"] = st.session_state[RESULTS_RUN]  # a reload or a shared link shows the same run
 
 
 def pick_runs(all_runs: list[runs.Run]) -> tuple[runs.Run, list[runs.Run]]:
-    """The run to look at (?run=ID, else the newest) and any others to compare its curves with."""
+    """The run to look at (?run=ID, else the current run: see ``widgets.current_run_id``) and any others to
+    compare its curves with."""
     by_id = {run.id: run for run in all_runs}
     labels = {run.id: run_label(run) for run in all_runs}
     ss = st.session_state
     wanted = st.query_params.get("run")  # from a link on the Train page, or the choice before a reload
     if wanted in by_id:
-        ss[RESULTS_RUN] = wanted
-    elif ss.get(RESULTS_RUN) not in by_id:
-        ss[RESULTS_RUN] = all_runs[0].id
+        remember_run(wanted)
+    ss[RESULTS_RUN] = current_run_id(all_runs)
+    st.query_params["run"] = ss[RESULTS_RUN]
     pick, compare = st.columns([3, 2])
     chosen = pick.selectbox("Run", list(by_id), key=RESULTS_RUN, format_func=labels.get,
-                            on_change=_remember_choice, help="Newest first; the model that ships with the app last.")
+                            on_change=_remember_choice,
+                            help="Opens on the run you trained or looked at last; newest first, the model that "
+                                 "ships with the app last. Inside the network and Predict follow your choice.")
     others = compare.multiselect("Compare its curves with", [i for i in by_id if i != chosen],
                                  format_func=labels.get, key="results_compare")
     return by_id[chosen], [by_id[i] for i in others]
@@ -51,9 +69,13 @@ def run_overview(run: runs.Run) -> None:
     s = run.summary()
     status, accuracy, seconds, epochs = st.columns(4)
     status.metric("Status", s["status"])
-    accuracy.metric("Test accuracy", f"{s['test_accuracy']:.1%}" if s["test_accuracy"] is not None else "–")
+    accuracy.metric("Test accuracy", accuracy_text(s["test_accuracy"]),
+                    help=f"The share of test images it gets right, {how_tested(run)}: "
+                         f"{link('test-time augmentation')}." if s["test_accuracy"] is not None else None)
     seconds.metric("Train time", duration(s["train_seconds"]))
-    epochs.metric("Epochs", s["epochs"], help="Finished epochs of those asked for.")
+    epochs.metric("Epochs", s["epochs"], help=f"Finished {link('epoch', 'epochs')} of those asked for.")
+    if s["test_accuracy"] is not None:
+        st.caption(f"Test accuracy: the share of test images it gets right, {how_tested(run)}.")
     if s["status"] == runs.FAILED:
         error_box(f"**This run failed:** {s['error'] or 'no reason was recorded'}")
     elif s["status"] == runs.INTERRUPTED:
@@ -89,29 +111,50 @@ def load_evaluation(run: runs.Run) -> evaluation.Evaluation | None:
 
 
 def confusion_explorer(run: runs.Run, ev: evaluation.Evaluation) -> None:
-    """The confusion matrix; pick a cell (true class, predicted class) to see its test images."""
-    matrix, cell = st.columns([5, 6], gap="medium")
+    """The confusion matrix, how to read it, and the images of the cell last clicked (at first: the commonest
+    mistake); two pickers choose a cell without a mouse."""
+    ss, names = st.session_state, list(data.CLASS_NAMES)
+    true_key, pred_key, version = f"results_true_{run.id}", f"results_pred_{run.id}", f"results_chart_{run.id}"
+    counts = ev.confusion()
+    seen = reading.read_confusion(counts)
+    if true_key not in ss or pred_key not in ss:
+        ss[true_key], ss[pred_key] = seen.worst[:2] if seen.worst else (names[0], names[0])
+    matrix, cell = st.columns(2, gap="medium")
     with matrix:
-        normalized = st.toggle("Row-normalised: the share of each true class", key="results_normalized")
-        st.plotly_chart(charts.confusion_matrix(ev.confusion(normalized), normalized=normalized),
-                        key="results_confusion")
-    names = list(data.CLASS_NAMES)
-    worst = ev.most_confused(1)
-    true_default, pred_default = (worst[0][0], worst[0][1]) if worst else (names[0], names[0])
+        normalized = st.toggle("Show each cell as a share of its true class", key="results_normalized",
+                               help="The colours stay the same: each cell is coloured by its share of the row. "
+                                    f"({link('confusion matrix', 'What a confusion matrix is')}.)")
+        chart_key = f"results_confusion_{ss.get(version, 0)}"
+        st.altair_chart(confusion_chart(counts, normalized=normalized, shown=(ss[true_key], ss[pred_key]), step=36),
+                        key=chart_key, on_select=lambda: _cell_clicked(chart_key, true_key, pred_key),
+                        selection_mode=CELL, width="content")
+        st.markdown(howto.confusion(seen))
     with cell:
-        st.markdown("**Look inside a cell**")
-        left, right = st.columns(2)
-        true = left.selectbox("True class", names, names.index(true_default), key=f"results_true_{run.id}")
-        pred = right.selectbox("Predicted as", names, names.index(pred_default), key=f"results_pred_{run.id}")
-        indices = ev.cell(true, pred)
-        kind = "correctly classified" if true == pred else f"predicted **{pred}**"
-        st.markdown(f"{len(indices)} test images of a **{true}** were {kind}"
-                    + (f"; the {min(len(indices), CELL_IMAGES)} the model was surest about:" if len(indices) else "."))
-        images = load_data().x_test[:len(ev)]  # the run was tested on the first len(ev) test images
-        looked = cell_gradcam(run, images[indices[:CELL_IMAGES]], names.index(pred), size=32 * CELL_ZOOM)
-        with st.container(horizontal=True, gap="small"):
-            for n, i in enumerate(indices[:CELL_IMAGES]):
-                _image_card(images[i], ev, i, looked=looked[n] if looked else None)
+        with st.popover("Choose a cell by name", icon=":material/keyboard:",
+                        help="The same as clicking a cell, with the keyboard."):
+            # a cell picked here also starts the chart afresh, so that a click on any cell counts again
+            bump = {"on_change": ss.__setitem__, "args": (version, ss.get(version, 0) + 1)}
+            true = st.selectbox("True class", names, key=true_key, **bump)
+            pred = st.selectbox("Predicted as", names, key=pred_key, **bump)
+        _cell_images(run, ev, true, pred)
+
+
+def _cell_clicked(chart_key: str, true_key: str, pred_key: str) -> None:
+    if (cell := clicked(st.session_state[chart_key].selection)) is not None:
+        st.session_state[true_key], st.session_state[pred_key] = cell
+
+
+def _cell_images(run: runs.Run, ev: evaluation.Evaluation, true: str, pred: str) -> None:
+    """The test images of one cell, the surest first, each with its top 3 (and Grad-CAM when asked)."""
+    indices = ev.cell(true, pred)
+    kind = "correctly classified" if true == pred else f"predicted **{pred}**"
+    st.markdown(f"**The cell opened:** {len(indices)} test images of a **{true}** were {kind}"
+                + (f"; the {min(len(indices), CELL_IMAGES)} the model was surest about:" if len(indices) else "."))
+    images = load_data().x_test[:len(ev)]  # the run was tested on the first len(ev) test images
+    looked = cell_gradcam(run, images[indices[:CELL_IMAGES]], data.CLASS_NAMES.index(pred), size=32 * CELL_ZOOM)
+    with st.container(horizontal=True, gap="small"):
+        for n, i in enumerate(indices[:CELL_IMAGES]):
+            _image_card(images[i], ev, i, looked=looked[n] if looked else None)
 
 
 def _image_card(image, ev: evaluation.Evaluation, i, *, looked=None, truth: bool = False) -> None:
@@ -125,22 +168,36 @@ def _image_card(image, ev: evaluation.Evaluation, i, *, looked=None, truth: bool
         st.caption("  \n".join(truly + [f"{name} {p:.0%}" for name, p in ev.top_k(int(i), 3)]))
 
 
-def class_report(ev: evaluation.Evaluation) -> None:
-    """Precision, recall and F1 per class, as a table and as bars."""
-    rows = ev.report()
+def class_report(run: runs.Run, ev: evaluation.Evaluation) -> None:
+    """Precision, recall and F1 per class, as a table and as bars, and a worked example from the run's counts."""
+    rows = [{**row, "class": AVERAGE} if row["class"] == evaluation.MACRO else row for row in ev.report()]
     table, bars = st.columns(2, gap="medium")
     scores = {"precision": "Precision", "recall": "Recall", "f1": "F1"}
     table.dataframe(in_percent(rows, scores), hide_index=True, height=35 * (len(rows) + 1) + 3, column_config={
         "class": "Class", "support": "Images", **{key: percent_column(label) for key, label in scores.items()}})
     bars.plotly_chart(charts.per_class_metrics(rows), key="results_per_class")
-    st.caption("Precision: of the images predicted as the class, the share that are. Recall: of the images of "
-               "the class, the share found. F1: their harmonic mean.")
+    counts, names = ev.confusion(), list(data.CLASS_NAMES)
+    weakest = reading.weakest_class(counts)
+    example, words = st.columns([1, 4], vertical_alignment="top")
+    chosen = example.selectbox("Worked example for", range(len(names)), index=weakest, format_func=names.__getitem__,
+                               key=f"results_example_{run.id}",
+                               help=f"At first its weakest class: the lowest {link('F1')}.")
+    words.markdown(howto.class_scores(reading.class_scores(counts, chosen), chosen == weakest))
+    st.caption(f"{link('precision', 'Precision')}: of the images it called the class, the share that are. "
+               f"{link('recall', 'Recall')}: of the images of the class, the share it found. {link('F1')}: their "
+               "harmonic mean. The last row and the dotted line: the average over the 10 classes, each counting "
+               "the same.")
 
 
 def compare_curves(chosen: list[runs.Run]) -> None:
-    """Epoch curves of one or more runs overlaid, train dashed and validation solid."""
-    if epoch_curves(chosen, key="results") and len(chosen) > 1:
-        st.dataframe(in_percent([run.summary() for run in chosen], ("best_val_accuracy", "test_accuracy")),
+    """Epoch curves of one or more runs overlaid, train dashed and validation solid, and how to read them."""
+    seen = epoch_curves(chosen, key="results", caption=False)
+    if seen is None:
+        return
+    st.markdown(howto.curves(seen) + (" Here, the first run picked is the one read." if len(chosen) > 1 else ""))
+    if len(chosen) > 1:
+        st.dataframe([{**row, "preset": preset_title(row["preset"])} for row in
+                      in_percent([run.summary() for run in chosen], ("best_val_accuracy", "test_accuracy"))],
                      hide_index=True, placeholder="–",
                      column_order=("id", "status", "preset", "epochs", "best_val_accuracy", "test_accuracy",
                                    "train_seconds"),
@@ -151,19 +208,22 @@ def compare_curves(chosen: list[runs.Run]) -> None:
 
 
 def config_and_files(run: runs.Run) -> None:
-    """The run's full config, and its model and config to download."""
-    st.caption(f"Architecture: {describe_spec(run.config.get('spec', []))}")
+    """The run's settings as a table people read, and its model and config to download."""
     buttons = st.container(horizontal=True)
     # the model file is read only when the button is pressed, not on every rerun
-    buttons.download_button("Download model.keras", run.model_path.read_bytes, file_name=f"{run.id}.keras",
+    buttons.download_button("Download the model (.keras)", run.model_path.read_bytes, file_name=f"{run.id}.keras",
                             mime="application/octet-stream", icon=":material/download:", on_click="ignore",
                             disabled=not run.has_model, help=None if run.has_model else "This run saved no model.")
-    buttons.download_button("Download config.json", json.dumps(run.config, indent=2),
+    buttons.download_button("Download the settings (.json)", json.dumps(run.config, indent=2),
                             file_name=f"{run.id}-config.json", mime="application/json",
-                            icon=":material/download:", on_click="ignore")
-    st.json(run.config, expanded=2)
+                            icon=":material/download:", on_click="ignore",
+                            help="Every setting, so the run can be trained again the same way.")
+    table = pd.DataFrame(config_rows(run.config)).rename(columns={"setting": "Setting", "value": "Value",
+                                                                  "meaning": "What it does"})
+    st.table(table, hide_index=True, border="horizontal")
 
 
+AVERAGE = "average"  # the report's macro-average row (every class counting the same), as the table and chart name it
 MISTAKES_PAGE = 24               # mistakes shown at first, and added by each "Show more"
 
 
@@ -185,6 +245,8 @@ def mistakes_gallery(run: runs.Run, ev: evaluation.Evaluation) -> None:
     shown_key = f"mistakes_shown_{run.id}_{true}_{pred}"  # each filter starts again from one page
     shown = st.session_state.get(shown_key, MISTAKES_PAGE)
     st.markdown(_mistakes_headline(len(indices), len(ev), true, pred, min(shown, len(indices))))
+    st.caption("Under each image: its true class, then the model's three likeliest answers. The surest mistakes "
+               "come first; they often share a colour or a shape with the class it chose.")
     images = load_data().x_test[:len(ev)]  # the run was tested on the first len(ev) test images
     with st.container(horizontal=True, gap="small"):
         for i in indices[:shown]:

@@ -1,9 +1,12 @@
-"""Widgets several pages share: crisp pixels, a run's label, the model picker, the epoch curves, table columns."""
+"""Widgets several pages share: crisp pixels, a run's label and accuracy, the current run and the model picker,
+a colour scale, the epoch curves, table columns."""
 from __future__ import annotations
 
 import streamlit as st
 
-from .. import charts, pictures, runs
+from .. import charts, evaluation, pictures, reading, runs
+from ..config_table import preset_title
+from ..glossary import link
 from . import error_box
 
 DEFAULT_MODEL = "Default model (ships with the app)"  # how every page names runs.default_run()
@@ -30,17 +33,69 @@ def show_pixels(images, *, zoom: int, caption=None, per_row: int | None = None) 
             column.image(image, caption=text, width="stretch", output_format="PNG")
 
 
+def accuracy_text(accuracy: float | None) -> str:
+    """An accuracy as every page writes it: '90.91%' (two decimals, as the tables sort them), '–' for none."""
+    return "–" if accuracy is None else f"{100 * accuracy:.2f}%"
+
+
 def run_label(run: runs.Run) -> str:
-    """One run's name on every page: '20261122-101500-fast · finished · test 71.3%' (its folder name,
+    """One run's name on every page: '20261122-101500-fast · finished · test 71.30%' (its folder name,
     which is unique, then its status and its test accuracy as the Results page states it)."""
     try:
         s = run.summary()
     except runs.RunError:
         return f"{run.id} · unreadable"
-    score = f"test {s['test_accuracy']:.1%}" if s["test_accuracy"] is not None else "not tested"
+    score = f"test {accuracy_text(s['test_accuracy'])}" if s["test_accuracy"] is not None else "not tested"
     if run == runs.default_run():
-        return f"{DEFAULT_MODEL} · {s['preset']} · {score}"
+        return f"{DEFAULT_MODEL} · {preset_title(s['preset']).split(' (')[0]} · {score}"
     return f"{run.id} · {s['status']} · {score}"
+
+
+def how_tested(run: runs.Run) -> str:
+    """What a run's test accuracy averages: 'on the 10,000 test images, each answer averaged over 6 views
+    (flipped and shifted)', or without test-time augmentation 'on the first 300 test images'."""
+    config = run.config
+    count = config.get("test_subset") or 10_000
+    images = "the 10,000 test images" if count >= 10_000 else f"the first {count:,} test images"
+    views = evaluation.tta_label(bool(config.get("tta_flip")), bool(config.get("tta_shift")))
+    return f"on {images}" + (f", each answer {views}" if views else "")
+
+
+# --- the current run: the one the learner last trained or opened -----------------------------------------
+
+CURRENT_RUN = "current_run"      # its id; Results, Inside the network and Predict open on it
+TRAIN_STARTED = "train_started"  # set by the Train page when it starts (or resumes) a run
+_TRAINING_SEEN = "current_run_training_seen"
+
+
+def remember_run(run_id: str) -> None:
+    """Make ``run_id`` the current run: a page picked it (a picker, a link, a ticked row)."""
+    st.session_state[CURRENT_RUN] = run_id
+
+
+def current_run_id(choices: list[runs.Run]) -> str | None:
+    """Which of ``choices`` (newest first) to open on: the run trained or opened last in this session,
+    else the newest finished run, else the shipped model, else the first; None when there is no choice."""
+    ss = st.session_state
+    started = ss.get(TRAIN_STARTED)
+    if started and started != ss.get(_TRAINING_SEEN):  # a training began since: the run it trains is current
+        ss[_TRAINING_SEEN] = started
+        remember_run(started)
+    ids = [run.id for run in choices]
+    if ss.get(CURRENT_RUN) in ids:
+        return ss[CURRENT_RUN]
+    shipped = runs.default_run()
+    finished = [run.id for run in choices if run != shipped and _status(run) == runs.FINISHED]
+    if finished:
+        return finished[0]
+    return shipped.id if shipped is not None and shipped.id in ids else (ids[0] if ids else None)
+
+
+def _status(run: runs.Run) -> str | None:
+    try:
+        return run.status
+    except runs.RunError:
+        return None
 
 
 def no_model_yet() -> None:
@@ -50,17 +105,32 @@ def no_model_yet() -> None:
     st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
 
 
-def pick_model() -> runs.Run | None:
-    """A select box over the models that can predict; the chosen run, or None when there is none.
+PICK_MODEL = "predict_model"    # the model picker of Inside the network and Predict
 
-    The shipped model comes first and is preselected; without it, the newest finished run is.
-    """
+
+def pick_model() -> runs.Run | None:
+    """A select box over the models that can predict (the shipped one first); the chosen run, or None when
+    there is none. It opens on the current run (``current_run_id``), and choosing one makes it current."""
     choices = runs.prediction_runs(runs.list_runs(), runs.default_run())
     if not choices:
         return None
-    finished = [i for i, run in enumerate(choices) if run.status == runs.FINISHED]
-    index = 0 if runs.default_run() is not None or not finished else finished[0]
-    return st.selectbox("Model", choices, index=index, format_func=run_label, key="predict_model")
+    by_id = {run.id: run for run in choices}
+    st.session_state[PICK_MODEL] = current_run_id(choices)
+    chosen = st.selectbox("Model", list(by_id), format_func=lambda i: run_label(by_id[i]), key=PICK_MODEL,
+                          on_change=lambda: remember_run(st.session_state[PICK_MODEL]),
+                          help="Opens on the run you trained or looked at last. The accuracy is on the test "
+                               f"images: {link('accuracy', 'what accuracy means')}.")
+    return by_id[chosen]
+
+
+
+def colour_bar(low: str, high: str, *, width: int = 224) -> None:
+    """The heat maps' colour scale (``pictures.colormap``) as a bar, ``low`` under its left end, ``high`` its right."""
+    stops = ", ".join(pictures.colour_stops())
+    st.html(f"<div style='width:{width}px;font-size:0.8rem;line-height:1.3'>"
+            f"<div style='height:12px;border-radius:3px;background:linear-gradient(to right, {stops})'></div>"
+            f"<div style='display:flex;justify-content:space-between;gap:8px'><span>{low}</span>"
+            f"<span style='text-align:right'>{high}</span></div></div>")
 
 
 def curves_of(chosen: list[runs.Run]) -> tuple[dict, dict, dict]:
@@ -77,20 +147,27 @@ def curves_of(chosen: list[runs.Run]) -> tuple[dict, dict, dict]:
     return histories, tests, held_out
 
 
-def epoch_curves(chosen: list[runs.Run], *, key: str) -> bool:
-    """The chosen runs' accuracy or loss per epoch on one chart; False when there is nothing to draw yet."""
+def epoch_curves(chosen: list[runs.Run], *, key: str, caption: bool = True) -> reading.CurveReading | None:
+    """The chosen runs' accuracy or loss per epoch on one chart, overfitting of the first run marked on it;
+    that run's reading, or None when there is nothing to draw yet. ``caption``: say which line is which."""
     metric = st.segmented_control("Metric", ["accuracy", "loss"], default="accuracy", required=True,
-                                  key=f"{key}_metric")
+                                  key=f"{key}_metric", help=f"{link('accuracy', 'Accuracy')}: the share of images "
+                                  f"it gets right. {link('loss', 'Loss')}: how wrong it is, which training lowers.")
     histories, tests, held_out = curves_of(chosen)
     if not any(histories.values()):
         st.info("No finished epoch to draw yet.", icon=":material/info:")
-        return False
-    st.plotly_chart(charts.epoch_curves(histories, metric=metric, tests=tests, held_out=held_out),
-                    key=f"{key}_curves")
-    st.caption("Dashed: on the images it trains on. Solid: after each epoch, on images it does not train on: its "
-               "validation hold-out, or, for a run that trains on all its images, the first 2,000 test images. "
-               "Star: on the test images, after training.")
-    return True
+        return None
+    first = chosen[0].id
+    seen = reading.read_curves(histories.get(first, []), tests.get(first))
+    fig = charts.epoch_curves(histories, metric=metric, tests=tests, held_out=held_out)
+    if metric == "accuracy" and seen.overfitting:
+        charts.mark_gap(fig, seen.epochs, seen.train, seen.held_out, f"{100 * seen.gap:.0f} points apart")
+    st.plotly_chart(fig, key=f"{key}_curves")
+    if caption:
+        st.caption("Dashed: on the images it trains on. Solid: after each epoch, on images it does not train on: "
+                   "its validation hold-out, or, for a run that trains on all its images, the first 2,000 test "
+                   "images. Star: on the test images, after training.")
+    return seen
 
 
 def percent_column(label: str):
