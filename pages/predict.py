@@ -5,8 +5,8 @@ from cifar_demo import inference, runs, ui
 from cifar_demo.glossary import link
 
 ui.page_guard()
+from cifar_demo.ui import labs_map, widgets
 from cifar_demo.ui import predict as view  # after the guard: the heavier imports
-from cifar_demo.ui import widgets
 
 st.title("Predict")
 st.caption("Show the network your own pictures. It sees only 32×32 pixels and knows only the 10 CIFAR-10 classes.")
@@ -45,3 +45,10 @@ except ValueError as exc:  # a model that is not a CIFAR-10 classifier
     st.stop()
 for i, result in enumerate(results):
     view.show_result(result, key=f"predict_chart_{i}", model=model)
+    if result.error is None:
+        # the first look reads 5,000 training images through the network: only when asked
+        near = st.expander("It looks like these: the training images nearest to it, as the network sees them",
+                           key=f"predict_near_open_{i}", on_change="rerun", icon=":material/image_search:")
+        if near.open:
+            with near:
+                labs_map.looks_like(run, model, result.model_input, key=f"predict_near_{i}")

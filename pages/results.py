@@ -5,6 +5,7 @@ from cifar_demo import runs, ui
 
 ui.page_guard()
 from cifar_demo.ui import compare as actions
+from cifar_demo.ui import labs_code
 from cifar_demo.ui import results as view  # after the guard: the heavier imports
 
 st.title("Results")
@@ -23,9 +24,9 @@ except runs.RunError as exc:
     ui.error_box(f"**This run cannot be read.** {exc}")
     st.stop()
 
-confusion, mistakes, per_class, curves, files = st.tabs(["Confusion matrix", "Mistakes", "Per-class scores",
-                                                         "Training curves", "Config and files"],
-                                                        key="results_tab", on_change="rerun")
+confusion, mistakes, per_class, curves, code, files = st.tabs(
+    ["Confusion matrix", "Mistakes", "Per-class scores", "Training curves", "Code", "Config and files"],
+    key="results_tab", on_change="rerun")
 with confusion:
     ev = view.load_evaluation(run)
     if ev is not None:
@@ -42,5 +43,8 @@ with per_class:
         st.caption("Per-class scores need test results.")
 with curves:
     view.compare_curves([run, *compared])
+with code:
+    if code.open:  # written only when looked at
+        labs_code.run_code(run, key="results_code")
 with files:
     view.config_and_files(run)

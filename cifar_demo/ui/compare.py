@@ -144,7 +144,7 @@ def run_actions(run: runs.Run, *, place: str, manage: bool = False) -> None:
     with st.container(horizontal=True, vertical_alignment="center"):
         if status in runs.RESUMABLE:
             _resume_button(run, place)
-        if status not in (None, runs.IMPORTED):
+        if status not in (None, runs.IMPORTED) and run.config.get("kind") != "baseline":
             st.button("Train again with these settings", icon=":material/replay:", key=f"{place}_again_{run.id}",
                       help="Open the Train page with this run's layers and settings filled in.",
                       on_click=_train_again, args=(run,))
