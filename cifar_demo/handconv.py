@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .data import as_batch, normalize
-from .explain import first_conv
+from .filters import first_conv
 
 _layer_models: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (image -> first conv maps)
 
