@@ -181,6 +181,7 @@ def _resume(run: runs.Run, place: str) -> None:
         _say(place, False, f"**Not resumed:** {exc}.")
         return
     st.session_state["train_started"] = run.id  # the Train page then shows its curves open
+    remember_run(run.id)
     st.session_state[GO_TRAIN] = True
 
 

@@ -9,7 +9,7 @@ from ..settings import AUGMENTATION, DATA, OPTIMISATION, REGULARISATION, SETTING
 from ..spec import SpecError
 from . import error_box
 from .layer_editor import TRAIN_BASE, TRAIN_EDITED, TRAIN_SPEC, TRAIN_VERSION, load_layers
-from .widgets import duration
+from .widgets import duration, remember_run
 
 TRAIN_LOADED = "train_loaded"    # a note for the Train page: whose settings were loaded, and what had to change
 COLUMNS = {"Optimisation": (OPTIMISATION,), "Data and regularisation": (DATA, AUGMENTATION, REGULARISATION),
@@ -201,6 +201,7 @@ def _start(config: TrainConfig) -> None:
         st.session_state["train_error"] = f"Not started: the run could not be written ({exc})."
         return
     st.session_state["train_started"] = run.id
+    remember_run(run.id)  # Results, Inside and Predict open on it once it is trained
     place = trainqueue.place(run)
     if place is not None and place > 1:
         st.session_state["train_notice"] = f"Run {run.id} is in the queue: place {place}. It starts by itself."
