@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from . import runs, script_parts
-from .recipes import BN_EPSILON, BN_MOMENTUM, IDENTITY_START, PRESETS, SGD_MOMENTUM, WHITEN_EPS, WHITEN_IMAGES
+from .recipes import BN_EPSILON, BN_MOMENTUM, PRESETS, SGD_MOMENTUM, WHITEN_EPS, WHITEN_IMAGES
 from .settings import TrainConfig
 from .spec import check_layer
 
@@ -193,7 +193,7 @@ def _prepare(c: TrainConfig) -> str:
     if any(layer["type"] == "whiten" for layer in c.spec):
         lines += ["    sample = np.sort(np.random.default_rng(SEED).permutation(len(train))[:WHITEN_IMAGES])",
                   '    fit_whitening(model.get_layer("whiten"), x_train[train][sample].astype("float32") / 255.0)']
-    if IDENTITY_START and any(layer["type"] == "block" for layer in c.spec):
+    if c.identity_start and any(layer["type"] == "block" for layer in c.spec):
         lines.append("    start_as_identity(model)")
     return "".join(line + "\n" for line in lines)
 
@@ -222,7 +222,7 @@ def script(source: Source) -> str:
     """The whole standalone script for a preset or run, as text."""
     c = source.config
     whiten = any(layer["type"] == "whiten" for layer in c.spec)
-    blocks = IDENTITY_START and any(layer["type"] == "block" for layer in c.spec)
+    blocks = c.identity_start and any(layer["type"] == "block" for layer in c.spec)
     constants = _settings(c)
     if whiten:
         constants += (f"WHITEN_IMAGES, WHITEN_EPS = {WHITEN_IMAGES}, {WHITEN_EPS!r}"

@@ -111,6 +111,10 @@ class TrainConfig:
     weight_decay: float = setting(0.0, "Weight decay", "Shrink every weight a little at each update, times the "
                                   "learning rate, against overfitting.", REGULARISATION,
                                   low=0, high=0.1, step=1e-4)
+    identity_start: bool = setting(True, "Start blocks as identities", "Each conv block's convolutions begin by "
+                                   "passing their input through unchanged, so a block starts as pooling and batch "
+                                   "normalisation alone and learns sooner; off, they start random, as in the "
+                                   "tutorials (only conv blocks have it).", OPTIMISATION)
     lookahead: bool = setting(False, "Lookahead", "Every 5 updates, pull the weights towards a slow average of "
                               "them, harder near the end: a smoother finish.", REGULARISATION)
     test_subset: int | None = setting(None, "Test images", "Test on the first this many of the 10,000 test "

@@ -28,14 +28,23 @@ LAYER_TYPES: dict[str, tuple[dict, str]] = {
     "gap": ({}, "Global average pooling: one number per channel, the mean over the whole map."),
     "dense": ({"units": 128, "activation": "relu"}, "Dense: every input connected to every output."),
     "block": ({"filters": 64, "activation": "gelu"},
-              "Conv block (airbench): conv, max-pool, batch norm, act, conv, batch norm, act; "
-              "its convs start as identities on their input channels."),
+              "Conv block: Conv2D, MaxPooling2D, BatchNormalization and Activation, then Conv2D, "
+              "BatchNormalization and Activation again; its convolutions can start as identities."),
     "whiten": ({"kernel": 2},
                "Patch whitening: a frozen first conv whose filters decorrelate 2x2 pixel patches "
                "(fitted to the training images)."),
     "scale": ({"factor": 1.0}, "Scale: multiplies every value by a constant (e.g. to temper logits)."),
 }
 ACTIVATIONS = ("relu", "gelu", "elu", "tanh", "sigmoid", "softmax", "linear", "swish")
+# type -> its name for people: the Keras layer it builds, as the tutorials name them, or the group's name
+LAYER_NAMES = {"conv": "Conv2D", "pool": "Pooling", "batchnorm": "BatchNormalization", "activation": "Activation",
+               "dropout": "Dropout", "flatten": "Flatten", "gap": "GlobalAveragePooling2D", "dense": "Dense",
+               "block": "Conv block", "whiten": "Patch whitening", "scale": "Rescaling"}
+# type -> the Keras layers it builds (models.py)
+KERAS_LAYERS = {"conv": "Conv2D", "pool": "MaxPooling2D", "batchnorm": "BatchNormalization", "activation": "Activation",
+                "dropout": "Dropout", "flatten": "Flatten", "gap": "GlobalAveragePooling2D", "dense": "Dense",
+                "block": "Conv2D, MaxPooling2D, BatchNormalization, Activation, Conv2D, BatchNormalization, "
+                         "Activation", "whiten": "Conv2D, not trained (patch whitening)", "scale": "Rescaling"}
 
 
 class SpecError(ValueError):

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import models
 from .data import NUM_CLASSES, normalize
-from .recipes import IDENTITY_START, SGD_MOMENTUM, WHITEN_IMAGES
+from .recipes import SGD_MOMENTUM, WHITEN_IMAGES
 from .settings import TrainConfig, resolve_precision
 
 # --- data -------------------------------------------------------------------------------------------
@@ -110,7 +110,7 @@ def build_model(config: TrainConfig, x_train: np.ndarray | None = None):
     """The config's network, compiled, its conv blocks started as identities and any whitening
     layer fitted to ``x_train``."""
     model = models.build(config.spec, precision=resolve_precision(config.precision))
-    if IDENTITY_START:
+    if config.identity_start:
         models.init_identity(model)
     if x_train is not None and len(x_train):
         sample = np.random.default_rng(config.seed).permutation(len(x_train))[:WHITEN_IMAGES]

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cifar_demo import files, live, models, recipes, runs, trainqueue
+from cifar_demo.spec import LAYER_NAMES
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -23,7 +24,10 @@ def texts(at, kind: str) -> str:
 
 
 def layer_names(at) -> list[str]:
-    return [m.value.strip("*") for m in at.markdown if m.value.startswith("**") and ". " in m.value[:8]]
+    """'N. type' for each row of the layer editor, from the name it shows people (spec.LAYER_NAMES)."""
+    types = {name: kind for kind, name in LAYER_NAMES.items()}
+    shown = [m.value.strip("*") for m in at.markdown if m.value.startswith("**") and ". " in m.value[:8]]
+    return [f"{n}. {types.get(name, name)}" for n, _, name in (s.partition(". ") for s in shown)]
 
 
 def start_button(at):
@@ -31,7 +35,12 @@ def start_button(at):
 
 
 def summary_rows(at) -> list[str]:
-    return list(at.dataframe[0].value["Layer"])
+    return list(summary_table(at)["Layer"])
+
+
+def summary_table(at):
+    """The "What it computes" table: output shape, parameters and FLOPs per layer."""
+    return next(d for d in at.dataframe if "Layer" in d.value).value
 
 
 def button(at, prefix: str, i: int):
@@ -74,7 +83,7 @@ def test_default_is_the_fast_preset_with_its_summary():
     spec = recipes.PRESETS["fast"].spec
     assert layer_names(at) == [f"{i}. {layer['type']}" for i, layer in enumerate(spec, start=1)]
     rows = models.summarize(spec)
-    table = at.dataframe[0].value
+    table = summary_table(at)
     assert list(table["Layer"]) == ["input image"] + [f"{r.index + 1}. {r.kind}" for r in rows]
     assert list(table["Parameters"])[1:] == [r.params for r in rows]
     assert list(table["FLOPs"])[1:] == [r.flops for r in rows]
@@ -132,15 +141,15 @@ def test_move_edit_and_add_layers_update_the_summary():
     button(at, "train_down_", 0).click().run()  # conv below the first pool
     assert layer_names(at)[:2] == ["1. pool", "2. conv"]
     assert summary_rows(at)[1:3] == ["1. pool", "2. conv"]
-    assert list(at.dataframe[0].value["Output shape"])[1:3] == ["16×16×3", "16×16×32"]
+    assert list(summary_table(at)["Output shape"])[1:3] == ["16×16×3", "16×16×32"]
     button(at, "train_up_", 1).click().run()  # and back
     assert layer_names(at)[:2] == ["1. conv", "2. pool"]
 
     filters = next(n for n in at.number_input if n.key and n.key.endswith("_0_filters"))
     filters.set_value(8).run()
     assert not at.exception
-    assert list(at.dataframe[0].value["Output shape"])[1] == "32×32×8"
-    assert list(at.dataframe[0].value["Parameters"])[1] == 3 * 3 * 3 * 8 + 8
+    assert list(summary_table(at)["Output shape"])[1] == "32×32×8"
+    assert list(summary_table(at)["Parameters"])[1] == 3 * 3 * 3 * 8 + 8
 
     at.selectbox(key="train_add_kind").select("dropout").run()
     next(b for b in at.button if b.label == "Add").click().run()  # default place: before the last layer
@@ -287,3 +296,14 @@ def test_the_setup_can_be_read_as_a_keras_script():
     assert not at.exception
     (code,) = at.get("code")
     assert "keras.Sequential" in code.value and "import cifar_demo" not in code.value
+
+
+def test_the_fast_preset_lists_its_speed_tricks_each_with_its_switch_and_names_its_keras_layers():
+    at = train_page()
+    tricks = next(d for d in at.dataframe if "Trick" in d.value).value
+    assert len(tricks) == len(recipes.TRICKS) and all(tricks["To turn it off"])
+    assert "Keras: Conv2D, MaxPooling2D, BatchNormalization, Activation, Conv2D, BatchNormalization, Activation" \
+        in texts(at, "caption")
+    assert at.checkbox(key="train_hp_fast_identity_start").value is True  # the switch the table names
+    at.selectbox(key="train_preset").select("two_block").run()
+    assert not [d for d in at.dataframe if "Trick" in d.value]  # no tricks in a tutorial's network

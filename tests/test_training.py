@@ -132,3 +132,10 @@ def test_lookahead_ends_on_its_slow_average_of_the_weights():
     kernel = averaged.layers[0].kernel.numpy()
     assert not np.allclose(kernel, plain.layers[0].kernel.numpy())  # and the average differs from plain SGD
     assert np.all(np.isfinite(kernel))
+
+
+def test_identity_start_is_a_switch():
+    images = np.random.default_rng(0).integers(0, 256, (64, 32, 32, 3), dtype=np.uint8)
+    model = training.build_model(TrainConfig.for_preset("fast", identity_start=False), images)
+    kernel = next(x for x in model.layers if x.name.endswith("_block_conv2")).kernel.numpy()
+    assert not np.array_equal(kernel[1, 1], np.eye(32))  # random, as the tutorials start

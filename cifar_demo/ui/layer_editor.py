@@ -8,7 +8,17 @@ import json
 import streamlit as st
 
 from .. import models, recipes
-from ..spec import ACTIVATIONS, LAYER_TYPES, SpecError, insert_layer, move_layer, remove_layer, set_param
+from ..spec import (
+    ACTIVATIONS,
+    KERAS_LAYERS,
+    LAYER_NAMES,
+    LAYER_TYPES,
+    SpecError,
+    insert_layer,
+    move_layer,
+    remove_layer,
+    set_param,
+)
 from . import error_box
 
 TRAIN_SPEC, TRAIN_EDITED, TRAIN_VERSION = "train_spec", "train_spec_edited", "train_spec_version"
@@ -53,7 +63,7 @@ def layer_editor() -> list[dict]:
         st.info("The network is empty: add a layer below.", icon=":material/info:")
     kind_col, where_col, add_col = st.columns([4, 2, 1], vertical_alignment="bottom")
     kind_col.selectbox("Add a layer", list(LAYER_TYPES), key="train_add_kind",
-                       format_func=lambda t: f"{t}: {LAYER_TYPES[t][1]}")
+                       format_func=lambda t: f"{LAYER_NAMES[t]}: {LAYER_TYPES[t][1]}")
     where_col.selectbox("Where", range(len(spec) + 1), index=max(len(spec) - 1, 0), key=f"train_add_at_{version}",
                         format_func=lambda p: "at the end" if p == len(spec) else f"before layer {p + 1}")
     add_col.button("Add", icon=":material/add:", width="stretch", on_click=lambda: _edit_spec(
@@ -71,7 +81,11 @@ def _layer_row(i: int, layer: dict, n: int, version: int, row: dict | None) -> N
     with st.container(border=True):
         name_col, params_col, out_col = st.columns([1.7, 6, 1.5], vertical_alignment="center")
         with name_col:
-            st.markdown(f"**{i + 1}. {kind}**", help=about)
+            st.markdown(f"**{i + 1}. {LAYER_NAMES.get(kind, kind)}**", help=about)
+            if kind in ("block", "whiten", "pool"):
+                built = KERAS_LAYERS[kind] if kind != "pool" else ("MaxPooling2D" if layer.get("kind", "max") == "max"
+                                                                    else "AveragePooling2D")
+                st.caption(f"Keras: {built}")
             with st.container(horizontal=True, gap=None):
                 st.button("", icon=":material/arrow_upward:", key=f"train_up_{version}_{i}", disabled=i == 0,
                           type="tertiary", help="Move up", on_click=_edit_spec, args=(move_layer, i, -1))

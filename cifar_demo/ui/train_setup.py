@@ -37,6 +37,14 @@ def pick_preset() -> str:
                        format_func=lambda k: recipes.PRESETS[k].title, on_change=_choose_preset)
     edited = " You have edited its layers, so this run will be saved as **custom**." if ss[TRAIN_EDITED] else ""
     st.caption(recipes.PRESETS[key].about + edited)
+    if any(layer.get("type") in ("whiten", "block") for layer in ss[TRAIN_SPEC]):
+        with st.expander("The speed tricks in this network, in plain words, and how to turn each off"):
+            st.markdown("Train once with a trick and once without it, then compare the two runs: that shows "
+                        "what it buys.")
+            st.dataframe([{"Trick": t.name, "What it does": t.what, "What it buys": t.buys, "To turn it off": t.off}
+                          for t in recipes.TRICKS], hide_index=True, row_height=90,
+                         column_config={"What it does": st.column_config.TextColumn(width="large"),
+                                        "What it buys": st.column_config.TextColumn(width="medium")})
     return key
 
 
