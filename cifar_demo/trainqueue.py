@@ -137,7 +137,7 @@ def work(base: Path | None = None, *, data=None, on_start=None) -> int:
     """
     done = 0
     slot = Slot(base)
-    while queued(base) and slot.take():
+    while queued(base) and (slot.take() or _nobody_trains(base) and _take_soon(slot)):
         try:
             while (run := claim_next(base)) is not None:
                 if on_start is not None:
@@ -148,6 +148,20 @@ def work(base: Path | None = None, *, data=None, on_start=None) -> int:
             slot.release()
         # a run queued just now, whose own worker found this slot taken, is taken on the next pass
     return done
+
+
+def _nobody_trains(base: Path | None) -> bool:
+    return not any(run.status == runs.RUNNING for run in runs.list_runs(base))
+
+
+def _take_soon(slot: Slot, seconds: float = 10.0) -> bool:
+    """Take a slot that a process being killed may still hold for a moment (its lock goes with it)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if slot.take():
+            return True
+        time.sleep(0.5)
+    return False
 
 
 def _train_claimed(run: runs.Run, data) -> None:
@@ -161,8 +175,9 @@ def _train_claimed(run: runs.Run, data) -> None:
 
 
 def ensure_worker(base: Path | None = None) -> None:
-    """Start a worker process, detached from this one, when runs wait and no worker is free to take them."""
-    if not queued(base) or busy(base):
+    """Start a worker process, detached from this one, when runs wait and no worker is free to take them
+    (or the one that holds a slot trains nothing: it may be dying, and the new one waits for its slot)."""
+    if not queued(base) or busy(base) and not _nobody_trains(base):
         return
     folder = Path(base or runs.root()) / TRAINERS_DIR
     folder.mkdir(parents=True, exist_ok=True)

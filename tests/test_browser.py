@@ -111,7 +111,7 @@ def test_train_live_navigate_away_and_back_then_stop(server, page):
     epochs.fill("200")
     epochs.press("Enter")
     settle(page)
-    page.get_by_role("button", name="Start training").click()
+    page.get_by_role("button", name="Start training").first.click()
     first = _wait_for(lambda: _batch_points(page), what="the live chart's first points")
     grown = _wait_for(lambda: (n := _batch_points(page)) > first and n, what="the live chart to grow")
     assert grown > first
@@ -140,7 +140,7 @@ def test_train_live_navigate_away_and_back_then_stop(server, page):
     page.get_by_text("Set up the next training").click()
     _wait_for(lambda: page.get_by_role("spinbutton", name="Epochs", exact=True).count(), what="the set-up")
     assert page.get_by_role("spinbutton", name="Epochs", exact=True).input_value() == "200"
-    assert page.get_by_role("button", name="Add to the queue").is_enabled()  # a second training would wait
+    assert page.get_by_role("button", name="Add to the queue").first.is_enabled()  # a second training would wait
 
     page.get_by_role("button", name="Stop").click()
     _wait_for(lambda: "Stopped" in page.locator("[data-testid='stMain']").inner_text(), timeout=180,

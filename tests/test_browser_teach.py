@@ -51,10 +51,13 @@ def _main(page) -> str:
 
 def _words(page, test_id: str) -> str:
     """The text of an area as a reader sees it: without the icons, whose names the icon font draws as pictures
-    (nor the names Streamlit gives an icon-only button for screen readers, such as 'arrow_upward icon')."""
+    (nor the names Streamlit gives an icon-only button for screen readers, such as 'arrow_upward icon'), and
+    without code blocks, which show a Keras script as code on purpose."""
     return page.evaluate("""id => { const area = document.querySelector(`[data-testid='${id}']`);
-        const icons = [...area.querySelectorAll("[data-testid='stIconMaterial'], button span")].filter(e =>
-            e.getAttribute('data-testid') === 'stIconMaterial' || /^[a-z_]+ icon$/.test(e.textContent));
+        const hidden = ['stIconMaterial', 'stAlertDynamicIcon', 'stCode'];  // icons, and code shown as code
+        const icons = [...area.querySelectorAll(hidden.map(t => `[data-testid='${t}']`).join(', ')
+            + ", button span")].filter(e =>
+            hidden.includes(e.getAttribute('data-testid')) || /^[a-z_]+ icon$/.test(e.textContent));
         const shown = icons.map(icon => icon.style.display);
         icons.forEach(icon => { icon.style.display = 'none'; });
         const text = area.innerText;

@@ -53,7 +53,7 @@ def test_ctrl_c_on_the_server_leaves_the_training_going_and_a_new_server_shows_i
     epochs.fill("200")
     epochs.press("Enter")
     settle(page)
-    page.get_by_role("button", name="Start training").click()
+    page.get_by_role("button", name="Start training").first.click()
     run = wait_for(lambda: next(iter(live.training_now(runs_dir)), None), what="the training to start")
     wait_for(lambda: len(run.history()) >= 1, what="a first epoch")
 
