@@ -84,7 +84,7 @@ def test_default_is_the_fast_preset_with_its_summary():
     assert layer_names(at) == [f"{i}. {layer['type']}" for i, layer in enumerate(spec, start=1)]
     rows = models.summarize(spec)
     table = summary_table(at)
-    assert list(table["Layer"]) == ["input image"] + [f"{r.index + 1}. {r.kind}" for r in rows]
+    assert list(table["Layer"]) == ["input image"] + [f"{r.index + 1}. {LAYER_NAMES[r.kind]}" for r in rows]
     assert list(table["Parameters"])[1:] == [r.params for r in rows]
     assert list(table["FLOPs"])[1:] == [r.flops for r in rows]
     assert {m.label: m.value for m in at.metric}["Parameters"] == f"{sum(r.params for r in rows):,}"
@@ -140,7 +140,7 @@ def test_move_edit_and_add_layers_update_the_summary():
     at.selectbox(key="train_preset").select("two_block").run()  # conv pool conv pool flatten dense dense
     button(at, "train_down_", 0).click().run()  # conv below the first pool
     assert layer_names(at)[:2] == ["1. pool", "2. conv"]
-    assert summary_rows(at)[1:3] == ["1. pool", "2. conv"]
+    assert summary_rows(at)[1:3] == ["1. Pooling", "2. Conv2D"]
     assert list(summary_table(at)["Output shape"])[1:3] == ["16×16×3", "16×16×32"]
     button(at, "train_up_", 1).click().run()  # and back
     assert layer_names(at)[:2] == ["1. conv", "2. pool"]

@@ -138,7 +138,8 @@ def spec_summary(spec: list[dict]) -> bool:
         error_box(f"**This network cannot be built, so it cannot train.** {problem}.")
         return False
     table = [{"Layer": "input image", "Output shape": "32×32×3", "Parameters": 0, "FLOPs": 0}]
-    table += [{"Layer": f"{r['index'] + 1}. {r['kind']}", "Output shape": "×".join(map(str, r["output_shape"])),
+    table += [{"Layer": f"{r['index'] + 1}. {LAYER_NAMES.get(r['kind'], r['kind'])}",
+               "Output shape": "×".join(map(str, r["output_shape"])),
                "Parameters": r["params"], "FLOPs": r["flops"]} for r in rows]
     totals, details = st.columns([1, 3], gap="large")
     totals.metric("Parameters", f"{sum(r['params'] for r in rows):,}",
