@@ -22,6 +22,10 @@ def wait_for(condition, timeout=180, what="the condition"):
 
 def choose(page, label: str, option: str) -> None:
     box = page.get_by_role("combobox", name=label, exact=True)
+    for _ in range(40):  # after a rerun the old widget may linger a moment beside its successor
+        if box.count() == 1:
+            break
+        time.sleep(0.25)
     wanted = page.get_by_role("option", name=option, exact=True)
     for _ in range(3):  # a click right after a rerun may only focus the box
         box.click()

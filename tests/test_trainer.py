@@ -58,7 +58,7 @@ def test_a_stop_request_from_anywhere_is_honoured_within_a_batch_and_keeps_the_m
         time.sleep(0.01)
     live.request_stop(run)  # what the app's Stop button and `python -m cifar_demo stop RUN` write
     asked_at = steps[-1]  # the last batch done once the request is on disk
-    assert live.snapshot(run).status == live.STOPPING
+    assert live.snapshot(run).status in (live.STOPPING, live.TESTING, runs.STOPPED)  # it may have stopped already
     snap = finish(run, thread)
     assert snap.status == runs.STOPPED
     assert steps[-1] <= asked_at + 1  # the batch under way when it was asked, then no more
