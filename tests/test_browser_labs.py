@@ -35,6 +35,7 @@ def test_the_map_shows_a_picture_on_hover_and_the_images_in_a_dragged_box(serve,
     page.mouse.move(box["x"] + box["width"] - 5, box["y"] + box["height"] - 5, steps=8)
     page.mouse.up()
     time.sleep(1)
-    page.wait_for_selector("text=images selected", timeout=60_000)
+    # the brush may report a part of the box while it is dragged (a rerun each time): wait for the whole box
+    page.wait_for_selector("text=1,000 images selected", timeout=90_000)
     settle(page, 120)
     assert "1,000 images selected, the first 30:" in page.locator("[data-testid='stMain']").inner_text()
