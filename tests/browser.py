@@ -103,3 +103,32 @@ def photo_jpeg() -> bytes:
     out = io.BytesIO()
     Image.fromarray(sky).save(out, "JPEG")
     return out.getvalue()
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the select box labelled ``label``, then wait for the rerun."""
+    box = page.get_by_role("combobox", name=label, exact=True)
+    for _ in range(40):  # after a rerun the old widget may linger a moment beside its successor
+        if box.count() == 1:
+            break
+        time.sleep(0.25)
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):  # a click right after a rerun may only focus the box
+        box.click()
+        try:
+            wanted.wait_for(timeout=2000)
+            break
+        except Exception:
+            continue
+    wanted.click()
+    settle(page)
+
+
+def wait_for(condition, timeout: float = 180, what: str = "the condition"):
+    """The first true value of ``condition()``, asked every half second; AssertionError after ``timeout`` s."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -1,9 +1,8 @@
 """The served app in headless Chromium, as a new user meets it."""
 import re
-import time
 
 import pytest
-from browser import assert_no_exception, nav_labels, photo_jpeg, settle
+from browser import assert_no_exception, choose, nav_labels, photo_jpeg, settle, wait_for
 
 from cifar_demo import ui
 
@@ -60,24 +59,6 @@ def test_upload_a_photo_and_a_bad_file_and_see_a_prediction(server, page):
     assert "%" in main
 
 
-def _choose(page, label: str, option: str) -> None:
-    box = page.get_by_role("combobox", name=label, exact=True)
-    for _ in range(40):  # after a rerun the old widget may linger a moment beside its successor
-        if box.count() == 1:
-            break
-        time.sleep(0.25)
-    wanted = page.get_by_role("option", name=option, exact=True)
-    for _ in range(3):  # a click right after a rerun may only focus the box
-        box.click()
-        try:
-            wanted.wait_for(timeout=2000)
-            break
-        except Exception:
-            continue
-    wanted.click()
-    settle(page)
-
-
 def _batch_points(page) -> int:
     """How many per-batch points the live loss chart holds right now (a static SVG while it trains)."""
     return page.evaluate("""() => {
@@ -96,32 +77,22 @@ def _progress(page) -> tuple:
     return tuple(map(int, found.groups())) if found else ()
 
 
-def _wait_for(predicate, timeout=120, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_train_live_navigate_away_and_back_then_stop(server, page):
     page.goto(f"{server.url}/train")
     settle(page)
-    _choose(page, "Start from a preset", "Two-block")
-    _choose(page, "Training images", "2,000")
+    choose(page, "Start from a preset", "Two-block")
+    choose(page, "Training images", "2,000")
     epochs = page.get_by_role("spinbutton", name="Epochs", exact=True)
     epochs.fill("200")
     epochs.press("Enter")
     settle(page)
     page.get_by_role("button", name="Start training").first.click()
-    first = _wait_for(lambda: _batch_points(page), what="the live chart's first points")
-    grown = _wait_for(lambda: (n := _batch_points(page)) > first and n, what="the live chart to grow")
+    first = wait_for(lambda: _batch_points(page), what="the live chart's first points")
+    grown = wait_for(lambda: (n := _batch_points(page)) > first and n, what="the live chart to grow")
     assert grown > first
     assert_no_exception(page)
     assert "images/s" in page.locator("[data-testid='stMain']").inner_text()
-    left_at = _wait_for(lambda: _progress(page), what="the progress line")
+    left_at = wait_for(lambda: _progress(page), what="the progress line")
 
     # leave while it trains, then come back: the page re-attaches to the live job
     page.get_by_test_id("stSidebarNavLink").filter(has_text="Explore the data").click()
@@ -129,25 +100,25 @@ def test_train_live_navigate_away_and_back_then_stop(server, page):
     sidebar = page.get_by_test_id("stSidebar")
     seen = sidebar.inner_text()
     assert "Training" in seen  # the sidebar shows the run's progress, and keeps it current with no click
-    _wait_for(lambda: "Training" in (now := sidebar.inner_text()) and now != seen, timeout=30,
+    wait_for(lambda: "Training" in (now := sidebar.inner_text()) and now != seen, timeout=30,
               what="the sidebar's progress to move on by itself")
     page.get_by_test_id("stSidebarNavLink").filter(has_text="Train").click()
     # the training went on while we were away, and the live view keeps moving from where it is
     # (by the progress line: past 500 batches the chart thins its points and stops growing in count)
-    _wait_for(lambda: _batch_points(page), what="the chart after coming back")
-    back = _wait_for(lambda: (now := _progress(page)) > left_at and now, what="the progress after coming back")
-    _wait_for(lambda: _progress(page) > back, what="the progress to keep moving")
+    wait_for(lambda: _batch_points(page), what="the chart after coming back")
+    back = wait_for(lambda: (now := _progress(page)) > left_at and now, what="the progress after coming back")
+    wait_for(lambda: _progress(page) > back, what="the progress to keep moving")
     assert "Watch the training" not in sidebar.inner_text()  # the Train page has its own live view
 
     # the next training's set-up, drawn only when opened while this one trains, opens with its settings
     assert page.get_by_role("spinbutton", name="Epochs", exact=True).count() == 0
     page.get_by_text("Set up the next training").click()
-    _wait_for(lambda: page.get_by_role("spinbutton", name="Epochs", exact=True).count(), what="the set-up")
+    wait_for(lambda: page.get_by_role("spinbutton", name="Epochs", exact=True).count(), what="the set-up")
     assert page.get_by_role("spinbutton", name="Epochs", exact=True).input_value() == "200"
     assert page.get_by_role("button", name="Add to the queue").first.is_enabled()  # a second training would wait
 
     page.get_by_role("button", name="Stop").click()
-    _wait_for(lambda: "Stopped" in page.locator("[data-testid='stMain']").inner_text(), timeout=180,
+    wait_for(lambda: "Stopped" in page.locator("[data-testid='stMain']").inner_text(), timeout=180,
               what="the stopped state")
     settle(page)
     assert_no_exception(page)

@@ -1,41 +1,13 @@
 """A training started in the browser outlives its web server: Ctrl-C on it, a fresh server, the same run live."""
 import os
 import signal
-import time
 
 import pytest
-from browser import assert_no_exception, settle
+from browser import assert_no_exception, choose, settle, wait_for
 
 from cifar_demo import live, runs
 
 pytestmark = pytest.mark.browser
-
-
-def wait_for(condition, timeout=180, what="the condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def choose(page, label: str, option: str) -> None:
-    box = page.get_by_role("combobox", name=label, exact=True)
-    for _ in range(40):  # after a rerun the old widget may linger a moment beside its successor
-        if box.count() == 1:
-            break
-        time.sleep(0.25)
-    wanted = page.get_by_role("option", name=option, exact=True)
-    for _ in range(3):  # a click right after a rerun may only focus the box
-        box.click()
-        try:
-            wanted.wait_for(timeout=2000)
-            break
-        except Exception:
-            continue
-    wanted.click()
-    settle(page)
 
 
 @pytest.fixture
