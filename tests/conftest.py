@@ -1,5 +1,6 @@
 """Shared fixtures: the real CIFAR-10 copy, a fresh runs folder per test."""
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,23 @@ def tiny_runs(tmp_path_factory, cifar):
     config = TrainConfig.for_preset("two_block", epochs=1, subset=400, test_subset=300)
     trainer.train(config, runs.create(config.to_dict(), base=folder), data=cifar)
     return folder
+
+
+@pytest.fixture
+def nothing_left_training(runs_dir):
+    """After the test, whatever it queued or started in its runs folder is cancelled or stopped, and has ended."""
+    yield
+    from cifar_demo import live, runs, trainqueue
+    for run in trainqueue.queued(runs_dir):
+        try:
+            trainqueue.cancel(run)
+        except runs.RunError:
+            pass  # a worker took it meanwhile: it is stopped below
+    for run in live.training_now(runs_dir):
+        live.request_stop(run)
+    deadline = time.time() + 120
+    while live.training_now(runs_dir) and time.time() < deadline:
+        time.sleep(0.5)
 
 
 # --- browser tests -------------------------------------------------------------------------------

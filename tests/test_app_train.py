@@ -48,20 +48,7 @@ def button(at, prefix: str, i: int):
     return next(b for b in at.button if b.key and b.key.startswith(prefix) and b.key.endswith(f"_{i}"))
 
 
-@pytest.fixture(autouse=True)
-def nothing_left_training():
-    """Whatever a test queued or started in its runs folder is cancelled or stopped, and has ended, after it."""
-    yield
-    for run in trainqueue.queued():
-        try:
-            trainqueue.cancel(run)
-        except runs.RunError:
-            pass
-    for run in live.training_now():
-        live.request_stop(run)
-    deadline = time.time() + 120
-    while live.training_now() and time.time() < deadline:
-        time.sleep(0.5)
+pytestmark = pytest.mark.usefixtures("nothing_left_training")
 
 
 def fake_run(status: str, *, batches=(), history=(), error=None) -> runs.Run:

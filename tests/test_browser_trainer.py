@@ -10,16 +10,8 @@ from cifar_demo import live, runs
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def stops_whatever_trains(runs_dir):
-    yield
-    for run in live.training_now(runs_dir):
-        live.request_stop(run)
-    wait_for(lambda: not live.training_now(runs_dir), timeout=120, what="the trainings to end")
-
-
 def test_ctrl_c_on_the_server_leaves_the_training_going_and_a_new_server_shows_it_live(
-        serve, page, runs_dir, stops_whatever_trains):
+        serve, page, runs_dir, nothing_left_training):
     server = serve(runs_dir)
     page.goto(f"{server.url}/train")
     settle(page)

@@ -14,7 +14,7 @@ from cifar_demo import live, runs, trainqueue
 from cifar_demo.settings import TrainConfig
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("nothing_left_training")]
 
 
 def tiny(**overrides):
@@ -34,19 +34,6 @@ def wait_for(condition, timeout=240, what="the condition"):
 def cli(*args):
     return subprocess.run([sys.executable, "-m", "cifar_demo", *map(str, args)], cwd=ROOT, capture_output=True,
                           text=True, timeout=300)
-
-
-@pytest.fixture(autouse=True)
-def stop_everything_after():
-    yield
-    for run in trainqueue.queued():
-        try:
-            trainqueue.cancel(run)
-        except runs.RunError:
-            pass
-    for run in live.training_now():
-        live.request_stop(run)
-    wait_for(lambda: not live.training_now(), timeout=120, what="the trainings to end")
 
 
 def test_a_killed_trainer_is_interrupted_within_seconds_and_resumes_without_losing_an_epoch():
