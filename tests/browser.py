@@ -105,7 +105,7 @@ def photo_jpeg() -> bytes:
     return out.getvalue()
 
 
-def choose(page, label: str, option: str) -> None:
+def choose(page, label: str, option: str, timeout: float = 60) -> None:
     """Pick ``option`` in the select box labelled ``label``, then wait for the rerun."""
     box = page.get_by_role("combobox", name=label, exact=True)
     for _ in range(40):  # after a rerun the old widget may linger a moment beside its successor
@@ -113,11 +113,16 @@ def choose(page, label: str, option: str) -> None:
             break
         time.sleep(0.25)
     wanted = page.get_by_role("option", name=option, exact=True)
-    for _ in range(3):  # a click right after a rerun may only focus the box
-        box.click()
+    deadline = time.time() + timeout
+    while not wanted.count():
+        # a click right after a rerun may only focus the box, and on a busy machine its list can take seconds
+        # to open: click only while no list is open, or a second click would close the one about to appear
+        if time.time() > deadline:
+            raise AssertionError(f"the option {option!r} of {label!r} did not show in {timeout:.0f} s")
+        if not page.get_by_role("option").count():
+            box.click()
         try:
-            wanted.wait_for(timeout=2000)
-            break
+            wanted.wait_for(timeout=3000)
         except Exception:
             continue
     wanted.click()

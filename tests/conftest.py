@@ -78,15 +78,28 @@ def page(browser):
 
 
 @pytest.fixture
-def serve(tmp_path):
-    """serve(runs_folder) starts a fresh `streamlit run app.py` on those runs; stopped after the test."""
+def serve(tmp_path, request):
+    """serve(runs_folder) starts a fresh `streamlit run app.py` on those runs; stopped after the test. When the
+    test fails, the end of each server's log joins its report (where an exception shown redacted is told)."""
     from browser import Server
     started = []
+    request.node.server_logs = []
 
     def start(runs_folder):
-        started.append(Server({"CIFAR_DEMO_RUNS": str(runs_folder)}, tmp_path / f"server{len(started)}.log"))
+        log = tmp_path / f"server{len(started)}.log"
+        request.node.server_logs.append(log)
+        started.append(Server({"CIFAR_DEMO_RUNS": str(runs_folder)}, log))
         return started[-1]
 
     yield start
     for server in started:
         server.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    if report.failed and call.when == "call":
+        for log in getattr(item, "server_logs", []):
+            if log.exists():
+                report.sections.append((f"server log {log.name} (its end)", log.read_text()[-6000:]))
