@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,39 +17,50 @@ import numpy as np
 from .recipes import LOOKAHEAD_DECAY, LOOKAHEAD_EVERY
 
 Listener = Callable[[dict], None]
+PAUSE_POLL_SECONDS = 0.25  # how often a paused training asks whether to go on
 
 
 class Monitor(keras.callbacks.Callback):
     """Drives and reports one training.
 
-    Before each step it sets the learning rate to ``schedule(step)``. After each
-    batch it tells ``listener`` {"event": "batch", "epoch", "batch", "step",
-    "loss", "accuracy", "lr"} (this batch's own loss and accuracy); it stops
-    training after the current batch once ``should_stop()`` says so, and on a NaN or
-    infinite loss, leaving the reason in ``.diverged``. After each complete
-    epoch it validates on ``validation`` (a dataset, or None), calls
-    ``on_epoch(row, model)`` (to save it) and then tells ``listener``
-    {"event": "epoch", "epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr"}.
-    An epoch cut short by a stop is not reported: it is not a finished epoch.
+    Before each step it sets the learning rate to ``schedule(step)`` times a
+    scale, 1 until the learning rate is changed mid-run. After each batch it
+    tells ``listener`` {"event": "batch", "epoch", "batch", "step", "loss",
+    "accuracy", "lr"} (this batch's own loss and accuracy), then obeys
+    ``requests()`` (a callable returning live.Requests, or None): a new learning
+    rate from the next batch on (the schedule goes on, scaled so that it gives
+    that rate now; told as {"event": "lr", "step", "epoch", "after_epochs",
+    "from", "to"}), a
+    pause (told as {"event": "paused"}, then {"event": "resumed", "seconds"}),
+    a stop after this batch. It also stops on a NaN or infinite loss, leaving the
+    reason in ``.diverged``. After each complete epoch it validates on
+    ``validation`` (a dataset, or None), calls ``on_epoch(row, model)`` (to
+    save it) and then tells ``listener`` {"event": "epoch", "epoch", "loss",
+    "accuracy", "val_loss", "val_accuracy", "lr"}, with "lr_changes" (the
+    epoch's changes) and "lr_scale" once the rate was changed. An epoch cut
+    short by a stop is not reported: it is not a finished epoch.
     """
 
-    def __init__(self, listener: Listener, *, steps_per_epoch: int, should_stop: Callable[[], bool] | None = None,
+    def __init__(self, listener: Listener, *, steps_per_epoch: int, requests: Callable | None = None,
                  schedule: Callable[[int], float] | None = None, validation=None,
-                 on_epoch: Callable[[dict, object], None] | None = None):
+                 on_epoch: Callable[[dict, object], None] | None = None, lr_scale: float = 1.0):
         super().__init__()
-        self.listener, self.steps_per_epoch, self.should_stop = listener, steps_per_epoch, should_stop
+        self.listener, self.steps_per_epoch, self.requests = listener, steps_per_epoch, requests
         self.schedule, self.validation, self.on_epoch = schedule, validation, on_epoch
         self.diverged = None
         self.epoch = 0
         self.batches = 0
+        self.lr_scale = lr_scale           # the schedule's factor since a change of learning rate mid-run
+        self.paused_seconds = 0.0          # time spent paused: not training time
+        self._changes, self._obeyed = [], 0
         self._prev = (0.0, 0.0)
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.epoch, self.batches, self._prev = epoch + 1, 0, (0.0, 0.0)
+        self.epoch, self.batches, self._prev, self._changes = epoch + 1, 0, (0.0, 0.0), []
 
     def on_train_batch_begin(self, batch, logs=None):
         if self.schedule is not None:
-            self.model.optimizer.learning_rate.assign(self.schedule(self._step(batch)))
+            self.model.optimizer.learning_rate.assign(self.schedule(self._step(batch)) * self.lr_scale)
 
     def _step(self, batch):
         return (self.epoch - 1) * self.steps_per_epoch + batch
@@ -66,8 +78,36 @@ class Monitor(keras.callbacks.Callback):
             self.diverged = (f"the loss became {mean_loss} at epoch {self.epoch}, batch {n}: "
                              f"training diverged. Try a smaller learning rate.")
             self.model.stop_training = True
-        elif self.should_stop is not None and self.should_stop():
+        elif self.requests is not None:
+            self._obey(self.requests())
+
+    def _obey(self, asked) -> None:
+        """Do what was asked after this batch: a new learning rate, a pause until asked to go on, a stop."""
+        self._new_rate(asked)
+        if asked.pause and not asked.stop:
+            self.listener({"event": "paused"})
+            started = time.monotonic()
+            while asked.pause and not asked.stop:
+                time.sleep(PAUSE_POLL_SECONDS)
+                asked = self.requests()
+                self._new_rate(asked)  # asked while paused: in force when it goes on
+            self.paused_seconds += (paused := time.monotonic() - started)
+            self.listener({"event": "resumed", "seconds": paused})
+        if asked.stop:
             self.model.stop_training = True
+
+    def _new_rate(self, asked) -> None:
+        if asked.learning_rate is None or asked.asked_at == self._obeyed:
+            return
+        self._obeyed, old, new = asked.asked_at, self._lr(), asked.learning_rate
+        step = self._step(self.batches)  # the next step's number: the first with the new rate
+        planned = self.schedule(step) if self.schedule is not None else old / self.lr_scale
+        self.lr_scale = new / planned if planned > 0 else self.lr_scale
+        self.model.optimizer.learning_rate.assign(new)
+        change = {"step": step, "epoch": self.epoch, "after_epochs": step / self.steps_per_epoch,
+                  "from": old, "to": new}
+        self._changes.append(change)
+        self.listener({"event": "lr", **change})
 
     def on_epoch_end(self, epoch, logs=None):
         if self.diverged or self.batches < self.steps_per_epoch:
@@ -77,6 +117,10 @@ class Monitor(keras.callbacks.Callback):
             val = self.model.evaluate(self.validation, verbose=0, return_dict=True)
             row.update(val_loss=float(val["loss"]), val_accuracy=float(val["accuracy"]))
         row["lr"] = self._lr()
+        if self._changes:
+            row["lr_changes"] = self._changes
+        if self.lr_scale != 1.0:
+            row["lr_scale"] = self.lr_scale  # a resumed run goes on with it
         if self.on_epoch is not None:
             self.on_epoch(row, self.model)
         self.listener({"event": "epoch", **row})

@@ -20,6 +20,7 @@ MARGIN = dict(l=10, r=10, t=40, b=10)
 # (no red beside green), without its yellow, which fades on white and on a projector
 COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000"]
 PERCENT = ".0%"
+CHANGE_INK = "#555555"  # the marks of a change made during a training
 
 
 def _styled(fig: go.Figure, *, title: str | None = None, **layout) -> go.Figure:
@@ -161,6 +162,28 @@ def epoch_curves(histories: Mapping[str, Sequence[Mapping[str, float]]], *,
         axis.update(tickformat=PERCENT)
     fig.update_yaxes(**axis)
     return _styled(fig)
+
+
+def rate_marks(changes: Sequence[Mapping], at: str) -> list[tuple[float, str]]:
+    """Where each learning-rate change made mid-run goes on a chart, and its label: at its batch (``at``
+    "step") or at the epochs trained by then ("after_epochs"). changes: dicts as the trainer records them."""
+    return [(change[at], f"learning rate {change['to']:.2g}") for change in changes if at in change]
+
+
+def history_changes(rows: Sequence[Mapping]) -> list[dict]:
+    """The learning-rate changes recorded in a run's history rows, in order."""
+    return [change for row in rows for change in row.get("lr_changes", ())]
+
+
+def mark_changes(fig: go.Figure, marks: Sequence[tuple[float, str]], *, subplots: bool = False) -> go.Figure:
+    """A dotted vertical line at each ``(x, text)`` of ``marks``, labelled at the top: where something changed
+    during the training (a learning rate set mid-run). ``subplots``: on each of the figure's subplots."""
+    where = {"row": "all", "col": "all"} if subplots else {}
+    for x, text in marks:
+        fig.add_vline(x=x, line=dict(color=CHANGE_INK, dash="dot", width=1.5), annotation_text=text,
+                      annotation_position="top left", annotation_font=dict(size=11, color=CHANGE_INK),
+                      annotation_bgcolor="rgba(255,255,255,0.8)", **where)
+    return fig
 
 
 def _max_epochs(histories) -> int:

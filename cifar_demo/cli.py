@@ -9,7 +9,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from . import data, live, recipes, runs, trainer, trainqueue, transfer
+from . import data, recipes, runs, steer, trainer, trainqueue, transfer
 from .inference import IMAGE_SUFFIXES, ImageError
 from .progress import watch
 from .settings import SETTINGS, TrainConfig
@@ -51,9 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     _distribution_options(g)
     g.set_defaults(func=cmd_resume)
 
-    st = sub.add_parser("stop", help="stop a training (it keeps what it trained), or take a queued run out")
-    st.add_argument("run", help="run id from `runs`, or a run folder")
-    st.set_defaults(func=cmd_stop)
+    steer.add_commands(sub)  # stop, pause, go-on, learning-rate
 
     w = sub.add_parser("worker", help="train the queued runs in turn (the app starts one by itself)")
     w.set_defaults(func=cmd_worker)
@@ -173,20 +171,6 @@ def cmd_resume(args) -> int:
     done = len(run.history())
     print(f"resuming {run.id} at epoch {done + 1} of {config.epochs}", file=sys.stderr)
     return watch(run, _in_thread(config, run, data=dataset, strategy=place.strategy, resume=True), epochs_shown=done)
-
-
-def cmd_stop(args) -> int:
-    run = runs.open_run(args.run)
-    status = run.status
-    if status == runs.QUEUED:
-        trainqueue.cancel(run)
-        print(f"cancelled run {run.id}: it had not started")
-    elif status == runs.RUNNING:
-        live.request_stop(run)
-        print(f"asked run {run.id} to stop after the batch under way; what it has trained is kept and tested")
-    else:
-        raise runs.RunError(f"run {run.id} is {status}, not training or queued: there is nothing to stop")
-    return 0
 
 
 def cmd_worker(args) -> int:

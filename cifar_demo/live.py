@@ -4,7 +4,8 @@ While a run trains, its trainer keeps three small files beside the run's own:
 
     live.json     progress: epoch, batch, the per-batch points (thinned), speed; rewritten about once a second
     heartbeat     touched every few seconds: a trainer that died (kill -9, out of memory) stops touching it
-    control.json  requests to the trainer, written by anyone: {"stop": true}; read before every batch
+    control.json  requests to the trainer, written by anyone: stop, pause, a new learning rate; read after
+                  every batch
 
 Every write is atomic (files.py). So the app, in any browser session, and the
 command line see the same training, whichever process started it.
@@ -21,14 +22,16 @@ from . import files, runs
 LIVE_FILE, CONTROL_FILE = "live.json", "control.json"
 WRITE_SECONDS = 1.0          # how often the trainer rewrites live.json while batches come
 MAX_BATCH_POINTS = 1000      # per-batch points kept for the live chart (it draws 500); older ones are thinned
-STARTING, RUNNING, STOPPING, TESTING = "starting", runs.RUNNING, "stopping", "testing"
+STARTING, RUNNING, PAUSED, STOPPING, TESTING = "starting", runs.RUNNING, "paused", "stopping", "testing"
+TRAINING = (STARTING, RUNNING, PAUSED, STOPPING, TESTING)  # the phases of a run its trainer has in hand
+MAX_LEARNING_RATE = 10.0     # the most a learning rate asked mid-run may be (the settings table's bound too)
 
 
 @dataclass(frozen=True)
 class Snapshot:
     """A consistent copy of a run's progress, from its folder."""
     run_id: str
-    status: str                 # queued | starting | running | stopping | testing | finished | stopped | failed ...
+    status: str                 # queued | starting | running | paused | stopping | testing | finished | stopped ...
     epoch: int                  # the epoch under way (1-based), or the last one
     epochs: int
     batch: int                  # batches done in the current epoch
@@ -40,10 +43,12 @@ class Snapshot:
     elapsed_seconds: float = 0.0
     error: str | None = None
     test_accuracy: float | None = None
+    learning_rate: float | None = None  # the one in use now (after any change asked mid-run)
+    changes: tuple = ()         # learning-rate changes asked mid-run: dicts step, epoch, after_epochs, from, to
 
     @property
     def active(self) -> bool:
-        return self.status in (runs.QUEUED, STARTING, RUNNING, STOPPING, TESTING)
+        return self.status == runs.QUEUED or self.status in TRAINING
 
     @property
     def progress(self) -> float:
@@ -62,7 +67,7 @@ class LiveWriter:
         self.run, self.batch_size, self.test_passes = run, batch_size, test_passes
         self.state = {"phase": STARTING, "epoch": len(history) + 1, "epochs": epochs, "batch": 0,
                       "steps_per_epoch": 0, "batches": [], "started": time.time(), "first_batch_at": None,
-                      "first_step": 0, "last_batch_at": None}
+                      "first_step": 0, "last_batch_at": None, "lr": None, "changes": []}
         self.written = 0.0
         self.write()
 
@@ -72,7 +77,7 @@ class LiveWriter:
             now = time.time()
             if s["first_batch_at"] is None:
                 s["first_batch_at"], s["first_step"] = now, event["step"]
-            s.update(phase=RUNNING, epoch=event["epoch"], batch=event["batch"], last_batch_at=now)
+            s.update(phase=RUNNING, epoch=event["epoch"], batch=event["batch"], last_batch_at=now, lr=event["lr"])
             # five digits are plenty for a chart, and keep the file small: it is rewritten every second
             s["batches"].append({k: float(f"{event[k]:.5g}") if k in ("loss", "accuracy", "lr") else event[k]
                                  for k in ("step", "epoch", "batch", "loss", "accuracy", "lr")})
@@ -84,6 +89,16 @@ class LiveWriter:
             s.update({k: v for k, v in event.items() if k in s})
             self.write()
         elif kind == "epoch":
+            self.write()
+        elif kind == "paused":
+            self.phase(PAUSED)
+        elif kind == "resumed":  # the pause is no training time: the speed and the time left leave it out
+            for key in ("first_batch_at", "last_batch_at"):
+                s[key] = s[key] + event["seconds"] if s[key] is not None else None
+            self.phase(RUNNING)
+        elif kind == "lr":
+            s["changes"].append({k: event[k] for k in ("step", "epoch", "after_epochs", "from", "to")})
+            s["lr"] = event["to"]
             self.write()
 
     def phase(self, phase: str) -> None:
@@ -112,31 +127,69 @@ class LiveWriter:
 
 # --- control ------------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Requests:
+    """What control.json asks of a trainer now."""
+    stop: bool = False
+    pause: bool = False
+    learning_rate: float | None = None  # the learning rate to go on with, asked at ``asked_at`` (ns): each ask
+    asked_at: int = 0                   # is obeyed once, and the same rate may be asked again later
+
+
 def request_stop(run: runs.Run) -> None:
     """Ask the run's trainer, wherever it runs, to stop after the batch under way; what it trained is kept."""
-    files.write_json(run.path / CONTROL_FILE, {"stop": True, "at": time.time()})
+    _ask(run, stop=True)
+
+
+def request_pause(run: runs.Run, pause: bool = True) -> None:
+    """Ask the run's trainer to pause after the batch under way (``pause``), or to go on."""
+    _ask(run, pause=bool(pause))
+
+
+def request_learning_rate(run: runs.Run, learning_rate: float) -> None:
+    """Ask the run's trainer to go on with this learning rate from its next batch; ValueError when out of range."""
+    if not 0 < learning_rate <= MAX_LEARNING_RATE:
+        raise ValueError(f"a learning rate must be above 0 and at most {MAX_LEARNING_RATE:g}")
+    _ask(run, learning_rate=float(learning_rate), asked_at=time.time_ns())
+
+
+def _ask(run: runs.Run, **asked) -> None:
+    """Add ``asked`` to the run's control.json, keeping the requests already in it."""
+    path = run.path / CONTROL_FILE
+    try:
+        now = files.read_json(path)
+    except (OSError, ValueError):
+        now = {}
+    files.write_json(path, {**now, **asked, "at": time.time()})
 
 
 class Control:
-    """The trainer's side of control.json: ``stop_requested()`` is cheap enough to ask before every batch."""
+    """The trainer's side of control.json: ``requests()`` is cheap enough to ask after every batch (one stat
+    while the file is unchanged)."""
 
     def __init__(self, run: runs.Run):
         self.path = run.path / CONTROL_FILE
         self.path.unlink(missing_ok=True)  # a request left from an earlier training of this run is not for us
-        self.seen, self.stop = 0, False
+        self.seen, self.asked = 0, Requests()
 
-    def stop_requested(self) -> bool:
+    def requests(self) -> Requests:
         try:
             mtime = self.path.stat().st_mtime_ns
         except FileNotFoundError:
-            return self.stop
+            return self.asked
         if mtime != self.seen:
             self.seen = mtime
             try:
-                self.stop = bool(files.read_json(self.path).get("stop"))
-            except (OSError, ValueError):
+                found = files.read_json(self.path)
+                rate = found.get("learning_rate")
+                self.asked = Requests(bool(found.get("stop")), bool(found.get("pause")),
+                                      float(rate) if rate is not None else None, int(found.get("asked_at") or 0))
+            except (OSError, ValueError, TypeError):
                 pass  # half-seen or foreign: the next batch reads it again
-        return self.stop
+        return self.asked
+
+    def stop_requested(self) -> bool:
+        return self.requests().stop
 
 
 # --- reading -------------------------------------------------------------------------------------------
@@ -180,17 +233,18 @@ def _read(run: runs.Run, status: str) -> Snapshot:
         live = {}
     if status == runs.RUNNING:
         status = live.get("phase", STARTING)
-        if status in (STARTING, RUNNING) and _stop_pending(run):
+        if status in (STARTING, RUNNING, PAUSED) and _stop_pending(run):
             status = STOPPING
-    training = status in (STARTING, RUNNING, STOPPING, TESTING)
+    training = status in TRAINING
     started = live.get("started") or record.get("created") or time.time()
     ended = time.time() if training or status == runs.QUEUED else record.get("updated", time.time())
     return Snapshot(run.id, status, int(live.get("epoch") or max(1, len(history))),
                     int(live.get("epochs") or config.get("epochs") or 1), int(live.get("batch") or 0),
                     int(live.get("steps_per_epoch") or 0), tuple(live.get("batches") or ()), tuple(history),
                     live.get("images_per_second") or 0.0,
-                    live.get("eta_seconds") if status in (STARTING, RUNNING, TESTING) else None,
-                    max(0.0, ended - started), record.get("error"), record.get("test_accuracy"))
+                    live.get("eta_seconds") if status in (STARTING, RUNNING, PAUSED, TESTING) else None,
+                    max(0.0, ended - started), record.get("error"), record.get("test_accuracy"),
+                    live.get("lr"), tuple(live.get("changes") or ()))
 
 
 def _stop_pending(run: runs.Run) -> bool:

@@ -15,7 +15,7 @@ from html import escape
 
 import numpy as np
 
-from .charts import batch_series, color, epoch_points, held_out_name
+from .charts import CHANGE_INK, batch_series, color, epoch_points, held_out_name
 
 INK, GRID = "#2a3f5f", "#ebf0f8"  # plotly_white's text and grid, so both kinds of chart look alike
 FONT = "Helvetica, Arial, sans-serif"
@@ -39,11 +39,12 @@ class _Line:
 
 
 def batch_curves(steps: Sequence[int], loss: Sequence[float], accuracy: Sequence[float], *,
-                 smooth: int = 20, max_points: int = 500) -> str:
+                 smooth: int = 20, max_points: int = 500, marks: Sequence[tuple[float, str]] = ()) -> str:
     """``charts.batch_curves`` as an SVG string: loss (left) and accuracy (right, 0-100%) per batch.
 
     steps, loss, accuracy: arrays of shape (N,). Each value faint, its ``smooth``-batch
-    moving average bold; at most ``max_points`` points a line.
+    moving average bold; at most ``max_points`` points a line. marks: (batch, text) of each
+    change made during the training, a dotted line (``charts.mark_changes``).
     """
     x, series = batch_series(steps, loss, accuracy, smooth=smooth, max_points=max_points)
     panels = []
@@ -52,16 +53,17 @@ def batch_curves(steps: Sequence[int], loss: Sequence[float], accuracy: Sequence
         if average is not None:
             lines.append(_Line(x, average, f"{smooth}-batch average", color(i)))
         panels.append(_panel(i * BATCH_WIDTH / 2, BATCH_WIDTH / 2, lines, title=name.capitalize(),
-                             xlabel="Batch", percent=name == "accuracy"))
+                             xlabel="Batch", percent=name == "accuracy", marks=marks))
     return _svg(BATCH_WIDTH, panels)
 
 
 def epoch_curves(histories: Mapping[str, Sequence[Mapping[str, float]]], *, metric: str = "accuracy",
-                 held_out: Mapping[str, str] | None = None) -> str:
+                 held_out: Mapping[str, str] | None = None, marks: Sequence[tuple[float, str]] = ()) -> str:
     """``charts.epoch_curves`` as an SVG string: train dashed, validation solid, one colour per run.
 
     histories: {run label: [{"epoch": 1, "loss": .., "accuracy": .., "val_loss": .., ...}, ...]}.
-    An accuracy axis runs from 0 to 100%, a loss axis from 0.
+    An accuracy axis runs from 0 to 100%, a loss axis from 0. marks: (epochs trained, text) of
+    each change made during the training.
     """
     lines = []
     for i, (label, rows) in enumerate(histories.items()):
@@ -71,7 +73,7 @@ def epoch_curves(histories: Mapping[str, Sequence[Mapping[str, float]]], *, metr
                 lines.append(_Line(epochs, values, f"{label} {kind}".strip(), color(i), dash=dash, markers=True))
     name = metric.replace("_", " ").capitalize()
     panel = _panel(0, EPOCH_WIDTH, lines, title=f"{name} per epoch", xlabel="Epoch", ylabel=name,
-                   percent="accuracy" in metric)
+                   percent="accuracy" in metric, marks=marks)
     return _svg(EPOCH_WIDTH, [panel])
 
 
@@ -83,7 +85,7 @@ def _svg(width: float, parts: list[str]) -> str:
 
 
 def _panel(x0: float, width: float, lines: list[_Line], *, title: str, xlabel: str,
-           ylabel: str | None = None, percent: bool = False) -> str:
+           ylabel: str | None = None, percent: bool = False, marks: Sequence[tuple[float, str]] = ()) -> str:
     """One plot with its grid, tick labels, axis titles, title and legend, in [x0, x0 + width] of the picture."""
     left, right = x0 + LEFT, x0 + width - RIGHT
     legend, rows = _legend(left, x0 + width, lines)
@@ -115,6 +117,13 @@ def _panel(x0: float, width: float, lines: list[_Line], *, title: str, xlabel: s
                f'<text class="title" x="{middle:.1f}" y="18" text-anchor="middle" font-size="15" '
                f'font-weight="600">{escape(title)}</text>')
     out += [_polyline(px(line.x), py(line.y), line) for line in lines]
+    for v, text in marks:
+        if xlo <= v <= xhi:
+            x = float(px(v))
+            out.append(f'<line class="mark" x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{BOTTOM}" '
+                       f'stroke="{CHANGE_INK}" stroke-width="1.5" stroke-dasharray="2 3"/>'
+                       f'<text x="{x - 3:.1f}" y="{top + 11}" text-anchor="end" font-size="11" fill="{CHANGE_INK}" '
+                       f'stroke="white" stroke-width="3" paint-order="stroke">{escape(text)}</text>')
     out += [legend, "</g>"]
     return "".join(out)
 

@@ -45,8 +45,10 @@ def train(config: TrainConfig, run: runs.Run, *, data=None, listener=None, resum
 
     Marks the run running by this process, keeps its live.json, heartbeat and
     control.json (live.py) while it trains, saves the history and the model
-    after each finished epoch, stops after the batch under way once a stop is
-    requested (live.request_stop, from any process) and keeps the model then,
+    after each finished epoch, pauses, goes on and changes its learning rate
+    when asked (live.request_pause, live.request_learning_rate), stops after
+    the batch under way once a stop is requested (live.request_stop, from any
+    process) and keeps the model then,
     keeps the last good model when the loss diverges, writes TensorBoard logs
     under run/tensorboard, and evaluates on the test set at the end. Any error
     ends as a failed run with its reason, not as an exception. ``data``
@@ -103,9 +105,9 @@ def _fit(config: TrainConfig, run: runs.Run, data, report, writer, control, resu
         run.append_epoch(row)
         log_epoch(row)
 
-    monitor = Monitor(report, steps_per_epoch=steps, should_stop=control.stop_requested, validation=val_ds,
+    monitor = Monitor(report, steps_per_epoch=steps, requests=control.requests, validation=val_ds,
                       schedule=lambda step: training.learning_rate_at(step, total, steps, config),
-                      on_epoch=save_epoch)
+                      on_epoch=save_epoch, lr_scale=history[-1].get("lr_scale", 1.0) if history else 1.0)
     earlier = (run.status_record().get("train_seconds") or 0.0) if resume else 0.0
     started = time.time()
     # lookahead first: at the last step it sets the weights that the monitor then saves
@@ -113,7 +115,8 @@ def _fit(config: TrainConfig, run: runs.Run, data, report, writer, control, resu
     model.fit(train_ds, initial_epoch=len(history), epochs=config.epochs, callbacks=own + list(callbacks),
               verbose=0, shuffle=False)
     writer.phase(live.TESTING)
-    return _finish(config, run, model, monitor, parts, control.stop_requested(), earlier + time.time() - started,
+    seconds = earlier + time.time() - started - monitor.paused_seconds  # training time: pauses left out
+    return _finish(config, run, model, monitor, parts, control.stop_requested(), seconds,
                    distributed=getattr(strategy, "num_replicas_in_sync", 1) > 1)
 
 
@@ -164,7 +167,7 @@ def _finish(config: TrainConfig, run: runs.Run, model, monitor, parts, stop: boo
         run.save_evaluation(ev)
         result["test_accuracy"] = float(ev.accuracy)
     run.set_status(result["status"], train_seconds=seconds, epochs_done=epochs_done,
-                   test_accuracy=result.get("test_accuracy"))
+                   test_accuracy=result.get("test_accuracy"), paused_seconds=round(monitor.paused_seconds, 1))
     return result
 
 

@@ -86,6 +86,8 @@ def _progress(snap: live.Snapshot, run: runs.Run) -> None:
         text = "Trained; now testing it on the test images…"
     elif snap.status == live.STOPPING:
         text = f"Stopping at epoch {snap.epoch}/{snap.epochs} · batch {snap.batch}/{steps}, then testing…"
+    elif snap.status == live.PAUSED:
+        text = f"Paused at epoch {snap.epoch}/{snap.epochs} · batch {snap.batch}/{steps}: press Go on to continue"
     elif snap.active:
         text = f"Epoch {snap.epoch}/{snap.epochs} · batch {snap.batch}/{steps}"
     else:
@@ -112,11 +114,59 @@ def _progress(snap: live.Snapshot, run: runs.Run) -> None:
     if snap.status == live.STOPPING:
         st.info("Stopping after this batch… What it has learnt so far is kept and tested.",
                 icon=":material/pause_circle:")
-    elif snap.status in (live.STARTING, live.RUNNING):
-        st.button("Stop", icon=":material/stop_circle:", key=f"train_stop_{run.id}", on_click=live.request_stop,
-                  args=(run,), help="Stop after the batch under way; the model trained so far is kept and tested.")
+    elif snap.status in (live.STARTING, live.RUNNING, live.PAUSED):
+        _steering(snap, run)
     elif not snap.active:
         _outcome(snap)
+
+
+def _steering(snap: live.Snapshot, run: runs.Run) -> None:
+    """Stop, Pause or Go on, and the learning rate, for a training under way (honoured after its next batch)."""
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.button("Stop", icon=":material/stop_circle:", key=f"train_stop_{run.id}", on_click=live.request_stop,
+                  args=(run,), help="Stop after the batch under way; the model trained so far is kept and tested.")
+        if snap.status == live.PAUSED:
+            st.button("Go on", icon=":material/play_arrow:", key=f"train_go_on_{run.id}", type="primary",
+                      on_click=live.request_pause, args=(run, False), help="Go on training from where it paused.")
+        else:
+            st.button("Pause", icon=":material/pause:", key=f"train_pause_{run.id}", on_click=live.request_pause,
+                      args=(run,), disabled=snap.status == live.STARTING,
+                      help="Pause after the batch under way: the network waits, keeping everything, until you "
+                           "press Go on. Time paused does not count as training time.")
+        if snap.learning_rate is not None:
+            _learning_rate(snap, run)
+        if snap.changes:
+            last = snap.changes[-1]
+            st.caption(f"Learning rate changed to {last['to']:.3g} at batch {last['step']:,}: the curves mark it.")
+
+
+def _learning_rate(snap: live.Snapshot, run: runs.Run) -> None:
+    """The learning rate now, and a new one to go on with: halved, doubled or typed."""
+    box = st.popover(f"Learning rate {snap.learning_rate:.3g}", icon=":material/tune:", key=f"train_lr_{run.id}",
+                     on_change="rerun", help="Change the learning rate while it trains, and watch the curves "
+                                             "answer.")
+    if not box.open:
+        return
+    with box:
+        st.markdown(f"Now **{snap.learning_rate:.3g}**. A new rate applies from the next batch; the schedule "
+                    "goes on from there, scaled to it. Too high and the loss jumps or the training diverges; too "
+                    "low and it crawls.")
+        key = f"train_lr_value_{run.id}"
+        st.session_state.setdefault(key, float(f"{snap.learning_rate:.3g}"))  # then what the user types
+        typed = st.number_input("New learning rate", min_value=1e-6, max_value=live.MAX_LEARNING_RATE, step=1e-4,
+                                format="%g", key=key)
+        with st.container(horizontal=True):
+            for label, rate in (("Halve it", snap.learning_rate / 2), ("Double it", snap.learning_rate * 2),
+                                ("Use the new rate", typed)):
+                st.button(label, key=f"train_lr_{label}_{run.id}", on_click=_ask_rate, args=(run, rate),
+                          disabled=not rate or rate > live.MAX_LEARNING_RATE)
+
+
+def _ask_rate(run: runs.Run, rate: float) -> None:
+    try:
+        live.request_learning_rate(run, rate)
+    except ValueError as exc:
+        st.session_state["train_error"] = f"The learning rate was not changed: {exc}."
 
 
 def _outcome(snap: live.Snapshot) -> None:
@@ -147,12 +197,14 @@ def _curves(snap: live.Snapshot, run: runs.Run) -> None:
     b = snap.batches
     window = max(1, min(20, snap.epochs * snap.steps_per_epoch // 10))  # one window for the whole run
     steps, loss, accuracy = [r["step"] for r in b], [r["loss"] for r in b], [r["accuracy"] for r in b]
+    by_batch, by_epoch = (charts.rate_marks(snap.changes, key) for key in ("step", "after_epochs"))
     if snap.active:
         per_batch.container(key="train_batch_curves").image(
-            svg_charts.batch_curves(steps, loss, accuracy, smooth=window), width="stretch",
+            svg_charts.batch_curves(steps, loss, accuracy, smooth=window, marks=by_batch), width="stretch",
             alt=f"Loss and accuracy per batch, up to batch {steps[-1]:,}")
     else:
-        figure = charts.batch_curves(steps, loss, accuracy, smooth=window)
+        figure = charts.mark_changes(charts.batch_curves(steps, loss, accuracy, smooth=window), by_batch,
+                                     subplots=True)
         figure.update_layout(legend_y=1.12, margin_t=70)  # the legend above the subplot titles, not on them
         per_batch.plotly_chart(figure, key="train_batch_curves", config={"displayModeBar": False})
     with per_epoch:
@@ -162,11 +214,13 @@ def _curves(snap: live.Snapshot, run: runs.Run) -> None:
             st.caption("Train and validation curves appear after the first epoch.")
         elif snap.active:
             st.container(key="train_epoch_curves").image(
-                svg_charts.epoch_curves({"": list(snap.history)}, metric=metric, held_out={"": run.held_out()}),
+                svg_charts.epoch_curves({"": list(snap.history)}, metric=metric, held_out={"": run.held_out()},
+                                        marks=by_epoch),
                 width="stretch",
                 alt=f"{metric.capitalize()} per epoch, up to epoch {len(snap.history)}")
         else:
             figure = charts.epoch_curves({"": list(snap.history)}, metric=metric, held_out={"": run.held_out()})
+            charts.mark_changes(figure, by_epoch)
             if metric == "accuracy":
                 figure.update_yaxes(range=[0, 1])  # the whole scale: early epochs would otherwise look odd
             st.plotly_chart(figure, key="train_epoch_curves", config={"displayModeBar": False})

@@ -160,13 +160,17 @@ def epoch_curves(chosen: list[runs.Run], *, key: str, caption: bool = True) -> r
     first = chosen[0].id
     seen = reading.read_curves(histories.get(first, []), tests.get(first))
     fig = charts.epoch_curves(histories, metric=metric, tests=tests, held_out=held_out)
+    marks = charts.rate_marks(charts.history_changes(histories.get(first, [])), "after_epochs")
+    if len(histories) == 1 and marks:  # one run: where its learning rate was changed mid-run
+        charts.mark_changes(fig, marks)
     if metric == "accuracy" and seen.overfitting:
         charts.mark_gap(fig, seen.epochs, seen.train, seen.held_out, f"{100 * seen.gap:.0f} points apart")
     st.plotly_chart(fig, key=f"{key}_curves")
     if caption:
         st.caption("Dashed: on the images it trains on. Solid: after each epoch, on images it does not train on: "
                    "its validation hold-out, or, for a run that trains on all its images, the first 2,000 test "
-                   "images. Star: on the test images, after training.")
+                   "images. Star: on the test images, after training."
+                   + (" Dotted: where its learning rate was changed during the training." * bool(marks)))
     return seen
 
 
