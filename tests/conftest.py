@@ -12,6 +12,9 @@ SHARED_ARCHIVE = ROOT.parent / "shared" / "data" / "cifar-10-python.tar.gz"
 if not os.environ.get("CIFAR10_PATH") and SHARED_ARCHIVE.exists():
     os.environ["CIFAR10_PATH"] = str(SHARED_ARCHIVE)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# AppTest: a page's unexpected error is raised (at.exception), not turned into the app's error box; the
+# served app of the browser tests shows the box, whose words assert_no_exception reports
+os.environ["CIFAR_DEMO_RAISE_ERRORS"] = "1"
 
 
 @pytest.fixture(autouse=True)

@@ -159,3 +159,20 @@ def _widgets(at):
     kinds = ("selectbox", "multiselect", "slider", "select_slider", "toggle", "number_input", "button",
              "button_group", "file_uploader", "metric", "text_input", "checkbox", "radio")
     return [w for kind in kinds for w in at.get(kind)]
+
+
+def test_an_unexpected_error_on_a_page_says_what_it_was_instead_of_a_redacted_box(monkeypatch):
+    from cifar_demo import ui
+    from cifar_demo.ui import glossary
+
+    def broken():
+        raise RuntimeError("the glossary's index went missing")
+
+    monkeypatch.delenv("CIFAR_DEMO_RAISE_ERRORS")  # as the served app runs
+    monkeypatch.setattr(glossary, "index", broken)
+    at = open_page(AppTest.from_file(APP, default_timeout=60), "pages/glossary.py")
+    assert not at.exception
+    box = [e.value for e in at.error]
+    assert box and box[0].startswith(f"**{ui.PAGE_FAILED}** RuntimeError: the glossary's index went missing.")
+    assert "safe on disk" in box[0]
+    assert [t.value for t in at.title] == ["Glossary"]  # what the page drew before the error stays

@@ -9,6 +9,8 @@ of its name (``ui.train_setup``, ``ui.results``, ...), imported after the guard.
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
 import threading
 from pathlib import Path
 
@@ -32,6 +34,8 @@ PAGES = [
 ]
 
 _routing = threading.local()  # set while app.py runs a page: each script run has its own thread
+PAGE_FAILED = "Something went wrong on this page."  # the first words of the box an unexpected error leaves
+log = logging.getLogger("cifar_demo")
 
 
 def navigation(position: str = "sidebar"):
@@ -42,10 +46,18 @@ def navigation(position: str = "sidebar"):
 
 @contextlib.contextmanager
 def routed():
-    """app.py runs the chosen page inside this, so pages can tell they were routed."""
+    """app.py runs the chosen page inside this, so pages can tell they were routed. An error no page
+    expected ends as a box that says what it was, in place of Streamlit's redacted one; its traceback goes
+    to the server's log. (st.stop and st.rerun are not errors: they pass through.)"""
     _routing.active = True
     try:
         yield
+    except Exception as exc:
+        if os.environ.get("CIFAR_DEMO_RAISE_ERRORS"):  # the tests' AppTest: an error is a failure there
+            raise
+        log.exception("a page failed")
+        st.error(f"**{PAGE_FAILED}** {type(exc).__name__}: {exc}. Your runs and models are safe on disk; "
+                 "reload the page to try again. The details are in the app's log.", icon=":material/error:")
     finally:
         _routing.active = False
 
