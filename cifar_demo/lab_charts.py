@@ -92,7 +92,8 @@ def feature_map(table, *, height: int = 560):
     import altair as alt
     brush = alt.selection_interval(name="brush", encodings=["x", "y"])
     return alt.Chart(table, height=height).mark_point(filled=True, size=45).encode(
-        x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None),
+        # padded: a box dragged over the whole map takes in the dots on its very edge too
+        x=alt.X("x:Q", axis=None, scale=alt.Scale(padding=8)), y=alt.Y("y:Q", axis=None, scale=alt.Scale(padding=8)),
         color=alt.Color("true:N", title="True class", scale=alt.Scale(domain=list(CLASS_NAMES), scheme="category10")),
         shape=alt.Shape("answer:N", title="Its answer", scale=alt.Scale(domain=["right", "wrong"],
                                                                         range=["circle", "cross"])),
