@@ -54,18 +54,33 @@ def load_config(config: dict, run_id: str) -> None:
     Call before the Train page draws its widgets (then switch to it). A setting
     the page does not offer becomes the nearest one it does, and the page says so.
     """
+    changed = load_setup(config)
+    st.session_state[TRAIN_LOADED] = (
+        f"Loaded the layers and settings of run **{run_id}**: change what you like, then start."
+        + (f" This page does not offer some of them, so: {'; '.join(changed)}." if changed else ""))
+
+
+def load_setup(config: dict) -> list[str]:
+    """Put a config's preset, layers (its "spec"; None: the preset's) and settings into the Train page's
+    widgets, before they are drawn. Returns what had to change to a value the page offers, in words."""
     ss = st.session_state
     base = config.get("preset") if config.get("preset") in recipes.PRESETS else recipes.DEFAULT_PRESET
     preset_spec = [dict(layer) for layer in recipes.preset(base).spec]
-    spec = [dict(layer) for layer in config.get("spec") or preset_spec]
+    spec = [dict(layer) for layer in (preset_spec if config.get("spec") is None else config["spec"])]
     ss[TRAIN_BASE] = ss["train_preset"] = base
     ss[TRAIN_SPEC], ss[TRAIN_EDITED] = spec, spec != preset_spec
     ss[TRAIN_VERSION] = ss.get(TRAIN_VERSION, 0) + 1
     values, changed = widget_values(config)
     for name, value in values.items():
         ss[f"train_hp_{base}_{name}"] = as_shown(SETTINGS[name], value)
-    ss[TRAIN_LOADED] = (f"Loaded the layers and settings of run **{run_id}**: change what you like, then start."
-                        + (f" This page does not offer some of them, so: {'; '.join(changed)}." if changed else ""))
+    return changed
+
+
+def start_values(base: str) -> dict:
+    """{setting name: the value the Train page starts with for this preset}, as its widget offers it."""
+    start = TrainConfig.for_preset(base)
+    return {name: _offered(setting, PAGE_DEFAULTS.get(name, getattr(start, name)))
+            for name, setting in SETTINGS.items()}
 
 
 def widget_values(config: dict) -> tuple[dict, list[str]]:
@@ -110,16 +125,15 @@ def _show(setting: Setting, value) -> str:
 def training_settings(base: str) -> dict:
     """A widget per training setting, in three columns, starting from the preset's values; returns
     TrainConfig fields."""
-    start = TrainConfig.for_preset(base)
+    start = start_values(base)
     values = {}
     for (title, sections), column in zip(COLUMNS.items(), st.columns(len(COLUMNS), gap="large")):
         with column:
             st.markdown(f"**{title}**")
             for name, setting in SETTINGS.items():
                 if setting.section in sections:
-                    default = PAGE_DEFAULTS.get(name, getattr(start, name))
                     off = name == "warmup_epochs" and values.get("schedule") not in WARMING
-                    values[name] = _widget(setting, default, key=f"train_hp_{base}_{name}", disabled=off)
+                    values[name] = _widget(setting, start[name], key=f"train_hp_{base}_{name}", disabled=off)
     n = values["subset"] or 50_000
     n_val = round(n * values["validation_split"])
     st.caption(f"Trains on {n - n_val:,} images, {max(1, (n - n_val) // values['batch_size']):,} batches per "
