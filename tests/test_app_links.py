@@ -1,5 +1,6 @@
-"""Lesson links in Streamlit's AppTest: the Train page's set-up follows into the address, a link opens that set-up
-in a fresh session, and a tampered link opens what it can and says what it ignored."""
+"""Lesson links and presenter mode in Streamlit's AppTest: the Train page's set-up follows into the address, a
+link opens that set-up in a fresh session, a tampered link opens what it can and says what it ignored, and presenter
+mode hides the advanced settings but keeps their values."""
 from pathlib import Path
 
 import pytest
@@ -7,9 +8,11 @@ from streamlit.testing.v1 import AppTest
 from test_app_train import layer_names, texts
 
 from cifar_demo import links, recipes
+from cifar_demo.settings import SETTINGS
 from cifar_demo.spec import insert_layer
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
+ADVANCED = [name for name, s in SETTINGS.items() if s.advanced]
 
 pytestmark = pytest.mark.usefixtures("nothing_left_training")
 
@@ -89,3 +92,32 @@ def test_a_tampered_link_opens_what_it_can_and_says_what_it_ignored():
         assert at.number_input(key="train_hp_fast_epochs").value == recipes.PRESETS["fast"].train["epochs"]
         assert len(layer_names(at)) == len(recipes.PRESETS["fast"].spec)
         assert setup_query(at) == {"preset": "fast", "learning_rate": "0.05"}  # the address, cleaned
+
+
+def test_presenter_mode_hides_the_advanced_settings_and_keeps_their_values():
+    at = open_train()
+    at.number_input(key="train_hp_fast_seed").set_value(7).run()
+    at.toggle(key="presenter").set_value(True).run()
+    assert not at.exception
+    shown = {w.key for kind in ("number_input", "slider", "selectbox", "checkbox") for w in at.get(kind)}
+    assert not shown & {f"train_hp_fast_{name}" for name in ADVANCED}
+    assert "train_hp_fast_epochs" in shown
+    assert f"Presenter mode hides {len(ADVANCED)} advanced settings" in texts(at, "caption")
+    assert at.query_params["present"] == "1" and at.query_params["seed"] == "7"
+    at.session_state["train_code_open"] = True  # the script of this set-up, written from its config
+    at.run()
+    assert "SEED = 7" in texts(at, "code")
+    at.toggle(key="presenter").set_value(False).run()
+    assert at.number_input(key="train_hp_fast_seed").value == 7
+    assert "present" not in at.query_params
+
+
+def test_a_link_with_present_opens_every_page_in_presenter_mode():
+    at = open_train({"present": "1"})
+    assert at.toggle(key="presenter").value is True
+    assert not any(w.key == "train_hp_fast_seed" for w in at.number_input)
+    for key in list(at.query_params):  # going to another page, a browser drops the address's query
+        del at.query_params[key]
+    at.switch_page("pages/glossary.py")
+    at.run()
+    assert at.toggle(key="presenter").value is True and at.query_params.get("present") == "1"

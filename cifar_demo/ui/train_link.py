@@ -8,6 +8,7 @@ import streamlit as st
 
 from .. import links, recipes
 from ..settings import SETTINGS
+from . import presenting
 from .layer_editor import TRAIN_BASE
 from .train_setup import TRAIN_LOADED, load_setup, start_values
 
@@ -73,5 +74,8 @@ def share_link(query: dict[str, str]) -> None:
     with st.expander("Copy a link to this set-up", icon=":material/link:"):
         st.markdown("The address bar holds this set-up as you change it: copy the address, or the link below "
                     "(its copy button is at its right), and whoever opens it gets this preset, these settings "
-                    "and these layers, ready to start. It does not hold any trained runs.")
-        st.code(f"{st.context.url or '/train'}?{urlencode(query)}", language=None, wrap_lines=True)
+                    "and these layers, ready to start. It does not hold any trained runs. "
+                    + ("It opens in presenter mode too." if presenting() else
+                       "Turn on presenter mode in the sidebar first and it opens in presenter mode too."))
+        full = {**query, "present": "1"} if presenting() else query
+        st.code(f"{st.context.url or '/train'}?{urlencode(full)}", language=None, wrap_lines=True)

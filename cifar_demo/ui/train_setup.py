@@ -7,7 +7,7 @@ import streamlit as st
 from .. import data, estimates, recipes, runs, trainqueue
 from ..settings import AUGMENTATION, DATA, OPTIMISATION, REGULARISATION, SETTINGS, TESTING, Setting, TrainConfig
 from ..spec import SpecError
-from . import error_box
+from . import error_box, presenting
 from .layer_editor import TRAIN_BASE, TRAIN_EDITED, TRAIN_SPEC, TRAIN_VERSION, load_layers
 from .widgets import duration, remember_run
 
@@ -124,21 +124,36 @@ def _show(setting: Setting, value) -> str:
 
 def training_settings(base: str) -> dict:
     """A widget per training setting, in three columns, starting from the preset's values; returns
-    TrainConfig fields."""
-    start = start_values(base)
+    TrainConfig fields. In presenter mode the advanced settings are not drawn, and keep their values."""
+    start, hide = start_values(base), presenting()
+    shown = {title: sections for title, sections in COLUMNS.items()
+             if any(s.section in sections and not (hide and s.advanced) for s in SETTINGS.values())}
     values = {}
-    for (title, sections), column in zip(COLUMNS.items(), st.columns(len(COLUMNS), gap="large")):
+    for (title, sections), column in zip(shown.items(), st.columns(len(shown), gap="large")):
         with column:
             st.markdown(f"**{title}**")
             for name, setting in SETTINGS.items():
-                if setting.section in sections:
+                if setting.section in sections and not (hide and setting.advanced):
                     off = name == "warmup_epochs" and values.get("schedule") not in WARMING
                     values[name] = _widget(setting, start[name], key=f"train_hp_{base}_{name}", disabled=off)
+    hidden = [s for s in SETTINGS.values() if hide and s.advanced]
+    for setting in hidden:
+        values[setting.name] = _kept_value(setting, start[setting.name], key=f"train_hp_{base}_{setting.name}")
     n = values["subset"] or 50_000
     n_val = round(n * values["validation_split"])
     st.caption(f"Trains on {n - n_val:,} images, {max(1, (n - n_val) // values['batch_size']):,} batches per "
                "epoch; " + (f"validates on {n_val:,} held out." if n_val else "no validation hold-out."))
-    return values
+    if hidden:
+        st.caption(f"Presenter mode hides {len(hidden)} advanced settings ("
+                   + ", ".join(s.label.lower() for s in hidden) + "). They keep their values and this training "
+                   "uses them; turn presenter mode off in the sidebar to see and change them.")
+    return {name: values[name] for name in SETTINGS}
+
+
+def _kept_value(setting: Setting, default, *, key: str):
+    """A hidden setting's value: what its widget held last, else where the page starts."""
+    value = st.session_state.get(key, as_shown(setting, default))
+    return None if setting.optional and value == int(setting.high) else value
 
 
 def _widget(setting: Setting, default, *, key: str, disabled: bool = False):
