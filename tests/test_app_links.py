@@ -1,6 +1,6 @@
 """Lesson links and presenter mode in Streamlit's AppTest: the Train page's set-up follows into the address, a
-link opens that set-up in a fresh session, a tampered link opens what it can and says what it ignored, and presenter
-mode hides the advanced settings but keeps their values."""
+link opens that set-up in a fresh session, a tampered link opens what it can and says what it ignored, presenter
+mode hides the advanced settings but keeps their values, and the Labs page's open lab is in the address."""
 from pathlib import Path
 
 import pytest
@@ -121,3 +121,15 @@ def test_a_link_with_present_opens_every_page_in_presenter_mode():
     at.switch_page("pages/glossary.py")
     at.run()
     assert at.toggle(key="presenter").value is True and at.query_params.get("present") == "1"
+
+
+def test_a_link_opens_one_lab_and_the_address_follows_the_open_lab():
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["lab"] = "convolution"
+    at.switch_page("pages/labs.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["labs_tab"] == "A convolution by hand"
+    at.session_state["labs_tab"] = "Show me the code"  # the learner opens another tab
+    at.run()
+    assert at.query_params["lab"] == "code"
