@@ -127,7 +127,15 @@ def sidebar(page_url: str = "") -> None:
 
 PRESENTER = "presenter"          # the sidebar's presenter-mode toggle
 PRESENTER_LINK = "presenter_link"  # the ?present= value this session last put in the address or took from it
-PRESENTER_ZOOM = 1.3             # how much presenter mode enlarges the page's text and charts
+# Presenter mode enlarges text and controls by the root font size, which Streamlit sizes them from (rem). CSS
+# zoom enlarged the charts too, but Plotly then found no point under the mouse (no hover, no click) and the
+# fixed-size Altair charts spilled over the next column; so charts keep their size (they fill the column).
+PRESENTER_SCALE = 1.3            # presenter mode's text size, against the usual
+
+
+def scaled(px: int) -> int:
+    """A width in pixels that holds text: grown with the text in presenter mode."""
+    return round(px * PRESENTER_SCALE) if presenting() else px
 
 
 def presenting() -> bool:
@@ -141,15 +149,15 @@ def presenter_toggle() -> None:
     if wanted is not None and wanted != ss.get(PRESENTER_LINK):  # a new link: it decides
         ss[PRESENTER] = wanted.strip().lower() in ("1", "true", "yes", "on")
     on = st.toggle("Presenter mode", key=PRESENTER, persist_state="session",
-                   help="For a projector: larger text and charts, and the Train page hides its advanced settings "
+                   help="For a projector: larger text, and the Train page hides its advanced settings "
                         "(they keep their values). A link copied while it is on opens in it too.")
     if on and wanted != "1":
         st.query_params["present"] = "1"
     elif not on and wanted is not None:
         del st.query_params["present"]
     ss[PRESENTER_LINK] = "1" if on else None
-    if on:  # the main column only: the sidebar keeps its size, so the page keeps its width
-        st.html(f"<style>[data-testid='stMainBlockContainer'] {{ zoom: {PRESENTER_ZOOM}; }}</style>")
+    if on:
+        st.html(f"<style>html {{ font-size: {PRESENTER_SCALE:.0%}; }}</style>")
 
 
 @st.fragment(run_every=SIDEBAR_POLL_SECONDS)
