@@ -39,7 +39,7 @@ class Opened:
     preset: str                                   # a key of recipes.PRESETS
     settings: dict = field(default_factory=dict)  # setting name -> a valid value, for the settings the link sets
     spec: list[dict] | None = None                # its own layers, or None for the preset's
-    ignored: list[str] = field(default_factory=list)  # e.g. 'epochs "abc" (not a number)'
+    ignored: list[str] = field(default_factory=list)  # e.g. 'epochs "abc": not a number'
 
 
 def setup_query(preset: str, settings: dict, start: dict, spec: list[dict] | None = None) -> dict[str, str]:
@@ -59,19 +59,18 @@ def read_query(query: Mapping[str, str], fallback: str = recipes.DEFAULT_PRESET)
     preset = str(query.get("preset", fallback))
     opened = Opened(preset if preset in recipes.PRESETS else fallback)
     if preset != opened.preset:
-        opened.ignored.append(f"the preset \u201c{shown(preset)}\u201d (there is no such preset, so it starts from "
-                              f"{recipes.PRESETS[opened.preset].title})")
+        opened.ignored.append(f"the preset \u201c{shown(preset)}\u201d: there is no such preset")
     for name, setting in SETTINGS.items():
         if name in query:
             try:
                 opened.settings[name] = read_value(setting, str(query[name]))
             except ValueError as exc:
-                opened.ignored.append(f"{setting.label.lower()} \u201c{shown(query[name])}\u201d ({exc})")
+                opened.ignored.append(f"{setting.label.lower()} \u201c{shown(query[name])}\u201d: {exc}")
     if "layers" in query:
         try:
             opened.spec = decode_layers(str(query["layers"]))
         except SpecError as exc:
-            opened.ignored.append(f"the layers ({exc}), so it has the preset's layers")
+            opened.ignored.append(f"its layers: {exc}; these are the preset's")
     return opened
 
 
@@ -100,6 +99,17 @@ def value_text(setting: Setting, value) -> str:
     if setting.kind is float:
         return repr(float(value)).replace("e+", "e")  # '+' would read back as a space
     return str(value)
+
+
+def value_words(setting: Setting, value) -> str:
+    """A setting's value for people: 'all', 'on', 'SGD with Nesterov momentum', '10,000', '0.002'."""
+    if value is None:
+        return "all"
+    if setting.kind is bool:
+        return "on" if value else "off"
+    if setting.names:
+        return setting.names.get(value, str(value))
+    return f"{value:,}" if setting.kind is int else f"{value:g}" if setting.kind is float else str(value)
 
 
 def read_value(setting: Setting, text: str):
@@ -144,7 +154,7 @@ def decode_layers(text: str) -> list[dict]:
             raise ValueError("cut short, or too big")
         spec = json.loads(raw)
     except (ValueError, binascii.Error, zlib.error):  # a JSON or Unicode error is a ValueError too
-        raise SpecError("they could not be read: the link was cut short or changed") from None
+        raise SpecError("they could not be read (the link was cut short or changed)") from None
     check_linked_spec(spec)
     return spec
 

@@ -48,7 +48,9 @@ def test_the_address_follows_the_setup_and_a_link_to_it_restores_it():
     assert query == {"preset": "two_block", "epochs": "3", "learning_rate": "0.002", "flip": "1",
                      "layers": links.encode_layers(edited)}
     assert len("/train?" + "&".join(f"{k}={v}" for k, v in query.items())) < 2_000
-    assert query["learning_rate"] in texts(at, "code")  # the link to copy holds the set-up too
+    at.session_state["train_link_open"] = True  # the link to copy holds the set-up too
+    at.run()
+    assert f"/train?preset=two_block&epochs=3&learning_rate=0.002&flip=1&layers={query['layers']}" in texts(at, "code")
 
     again = open_train(query)  # a teacher's link, opened by a learner
     assert again.selectbox(key="train_preset").value == "two_block"
@@ -57,7 +59,8 @@ def test_the_address_follows_the_setup_and_a_link_to_it_restores_it():
     assert again.checkbox(key="train_hp_two_block_flip").value is True
     assert again.slider(key="train_hp_two_block_shift").value == 0  # not in the link: the preset's start
     assert [n.split(". ")[1] for n in layer_names(again)] == [layer["type"] for layer in edited]
-    assert "Opened the set-up from the link" in texts(again, "info")
+    assert ("Opened the set-up from the link: the **Two-block** preset, with epochs 3, learning rate 0.002 and random "
+            "flip left-right on. The layers are the link's own, not the preset's.") in texts(again, "info")
     assert "custom" in texts(again, "caption")  # edited layers: the run will be saved as custom
     assert setup_query(again) == query  # and the address stays as it was
     again.run()
@@ -83,10 +86,10 @@ def test_a_tampered_link_opens_what_it_can_and_says_what_it_ignored():
                          "batch_size": "300", "optimizer": "[click](http://example.com)", "layers": layers})
         note = texts(at, "info")
         assert "Opened the set-up from the link" in note
-        assert "no_such_net" in note and "epochs \u201cabc\u201d (not a number)" in note
-        assert "seed \u201c-3\u201d (seed must be at least 0)" in note
-        assert "the layers" in note and "://" not in note and "](" not in note  # nothing from the link to click
-        assert "batch size 300 → 256" in note  # a valid value the page does not offer: the nearest it does
+        assert "no_such_net" in note and "epochs \u201cabc\u201d: not a number" in note
+        assert "seed \u201c-3\u201d: seed must be at least 0" in note
+        assert "its layers: " in note and "://" not in note and "](" not in note  # nothing from the link to click
+        assert "batch size 256" in note and "batch size 300 → 256" in note  # not offered: the nearest that is
         assert at.selectbox(key="train_preset").value == recipes.DEFAULT_PRESET
         assert at.number_input(key="train_hp_fast_learning_rate").value == pytest.approx(0.05)  # the valid one
         assert at.number_input(key="train_hp_fast_epochs").value == recipes.PRESETS["fast"].train["epochs"]

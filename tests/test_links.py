@@ -47,7 +47,7 @@ def test_a_config_goes_through_a_link_and_back_with_only_its_changes_written():
 def test_a_bad_value_is_ignored_and_said(setting, text, why):
     opened = links.read_query({"preset": "two_block", setting: text, "epochs" if setting != "epochs" else "seed": "4"})
     assert setting not in opened.settings and len(opened.settings) == 1
-    assert opened.ignored == [f"{SETTINGS[setting].label.lower()} \u201c{text}\u201d ({why})"]
+    assert opened.ignored == [f"{SETTINGS[setting].label.lower()} \u201c{text}\u201d: {why}"]
 
 
 @pytest.mark.parametrize("layers, why", [
@@ -72,10 +72,16 @@ def test_layers_that_cannot_be_used_leave_the_presets_and_say_why(layers, why):
 def test_an_unknown_preset_starts_from_the_fallback_and_quotes_nothing_clickable():
     opened = links.read_query({"preset": "[win](https://www.example.com)"}, fallback="two_block")
     assert opened.preset == "two_block"
-    assert opened.ignored == ["the preset \u201cwinhttpswwwexamplecom\u201d (there is no such preset, so it starts "
-                              f"from {recipes.PRESETS['two_block'].title})"]
+    assert opened.ignored == ["the preset \u201cwinhttpswwwexamplecom\u201d: there is no such preset"]
     assert links.shown("1.5e-3") == "1.5e-3" and links.shown("x" * 30) == "x" * 24 + "\u2026"
 
 
 def test_an_empty_network_is_a_network_a_link_can_hold():
     assert links.read_query({"layers": links.encode_layers([])}).spec == []
+
+
+def test_values_are_told_in_words():
+    told = [links.value_words(SETTINGS[name], value) for name, value in
+            [("flip", True), ("flip", False), ("subset", None), ("subset", 2_000), ("optimizer", "nesterov"),
+             ("learning_rate", 2e-3)]]
+    assert told == ["on", "off", "all", "2,000", "SGD with Nesterov momentum", "0.002"]

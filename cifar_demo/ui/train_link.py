@@ -10,7 +10,7 @@ from .. import links, recipes
 from ..settings import SETTINGS
 from . import presenting
 from .layer_editor import TRAIN_BASE
-from .train_setup import TRAIN_LOADED, load_setup, start_values
+from .train_setup import TRAIN_LOADED, load_setup, start_values, widget_values
 
 TRAIN_LINKS = "train_links"  # the set-ups this session put in the address or opened from it, newest last
 KEPT_LINKS = 8               # ... this many: an address the page wrote itself is never taken for a new link
@@ -37,21 +37,27 @@ def open_link() -> None:
     opened = links.read_query(dict(setup), ss.get(TRAIN_BASE, recipes.DEFAULT_PRESET))
     config = {"preset": opened.preset, "spec": opened.spec, **start_values(opened.preset), **opened.settings}
     changed = load_setup(config)
-    ss[TRAIN_LOADED] = opened_note(opened, changed)
+    ss[TRAIN_LOADED] = opened_note(opened, widget_values(config)[0], changed)
 
 
-def opened_note(opened: links.Opened, changed: list[str]) -> str:
-    """What the page says after opening a link: the set-up it opened, and what it ignored or changed."""
-    settings = [f"{SETTINGS[name].label.lower()} {links.value_text(SETTINGS[name], value)}"
-                for name, value in opened.settings.items()]
-    note = (f"Opened the set-up from the link: the **{recipes.PRESETS[opened.preset].title}** preset"
-            + (f", with {', '.join(settings)}" if settings else ", with its usual settings")
-            + (" and layers of its own" if opened.spec is not None else "") + ".")
-    if opened.ignored:
-        note += f" The link also had what this page cannot use, so it ignored: {'; '.join(opened.ignored)}."
+def opened_note(opened: links.Opened, values: dict, changed: list[str]) -> str:
+    """What the page says after opening a link: the set-up it opened (``values``: the settings as loaded), and
+    what it ignored or changed."""
+    settings = [f"{SETTINGS[name].label.lower()} {links.value_words(SETTINGS[name], values[name])}"
+                for name in opened.settings]
+    note = (f"Opened the set-up from the link: the **{recipes.PRESETS[opened.preset].title}** preset, with "
+            + (_listed(settings) if settings else "its usual settings") + "."
+            + (" The layers are the link's own, not the preset's." if opened.spec is not None else ""))
     if changed:
         note += f" This page does not offer some of its values, so: {'; '.join(changed)}."
+    if opened.ignored:
+        note += "\n\nThe link also held what this page cannot use, so it left out:\n" + "".join(
+            f"\n- {what}" for what in opened.ignored)
     return note
+
+
+def _listed(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def keep_link(base: str, spec: list[dict], settings: dict) -> dict[str, str]:
@@ -71,7 +77,10 @@ def keep_link(base: str, spec: list[dict], settings: dict) -> dict[str, str]:
 
 def share_link(query: dict[str, str]) -> None:
     """The link to this set-up, to copy, and what it holds."""
-    with st.expander("Copy a link to this set-up", icon=":material/link:"):
+    box = st.expander("Copy a link to this set-up", icon=":material/link:", key="train_link_open", on_change="rerun")
+    if not box.open:  # written only when looked at, like the script below it
+        return
+    with box:
         st.markdown("The address bar holds this set-up as you change it: copy the address, or the link below "
                     "(its copy button is at its right), and whoever opens it gets this preset, these settings "
                     "and these layers, ready to start. It does not hold any trained runs. "
