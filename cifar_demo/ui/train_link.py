@@ -82,7 +82,7 @@ def share_link(query: dict[str, str]) -> None:
         return
     with box:
         st.markdown("The address bar holds this set-up as you change it: copy the address, or the link below "
-                    "(its copy button is at its right), and whoever opens it gets this preset, these settings "
+                    "(point at it for its copy button), and whoever opens it gets this preset, these settings "
                     "and these layers, ready to start. It does not hold any trained runs. "
                     + ("It opens in presenter mode too." if presenting() else
                        "Turn on presenter mode in the sidebar first and it opens in presenter mode too."))
