@@ -37,6 +37,7 @@ class Setting:
     step: float | None = None  # a widget's step
     slider: bool = False       # shown as a slider rather than a number box
     flags: tuple = ()          # the command line's flags (default: --the-name)
+    advanced: bool = False     # True: a detail for later lessons, hidden in presenter mode (it keeps its value)
     name: str = ""             # the TrainConfig field, filled in by SETTINGS
 
     def problem(self, value) -> str | None:
@@ -90,7 +91,7 @@ class TrainConfig:
                                    "warmup_linear": "warm-up, then linear decay", "step": "steps: ÷10 at 50% and 75%"})
     warmup_epochs: float = setting(0.0, "Warm-up", "For cosine decay and warm-up schedules: how long the "
                                    "learning rate climbs from 0 to its peak.", OPTIMISATION, unit="epochs",
-                                   low=0, high=50, step=0.25)
+                                   low=0, high=50, step=0.25, advanced=True)
     subset: int | None = setting(None, "Training images", "Train on this many of the 50,000 training images: "
                                  "fewer train faster and learn less.", DATA, low=10, high=50_000,
                                  options=(500, 2_000, 10_000, None), suggested=True, optional=True)
@@ -103,34 +104,34 @@ class TrainConfig:
                          "filling the edge by reflection.", AUGMENTATION, unit="pixels", low=0, high=8, slider=True)
     cutout: int = setting(0, "Cutout square", "Grey out a random square this many pixels a side in each "
                           "training image, so the network learns from parts too.", AUGMENTATION,
-                          unit="pixels a side", low=0, high=16, slider=True)
+                          unit="pixels a side", low=0, high=16, slider=True, advanced=True)
     label_smoothing: float = setting(0.0, "Label smoothing", "Take this share of each image's target from its "
                                      "class and spread it over all 10: the network learns to be less "
                                      "overconfident.", REGULARISATION, low=0, high=0.5, step=0.05,
-                                     slider=True)
+                                     slider=True, advanced=True)
     weight_decay: float = setting(0.0, "Weight decay", "Shrink every weight a little at each update, times the "
                                   "learning rate, against overfitting.", REGULARISATION,
-                                  low=0, high=0.1, step=1e-4)
+                                  low=0, high=0.1, step=1e-4, advanced=True)
     identity_start: bool = setting(True, "Start blocks as identities", "Each conv block's convolutions begin by "
                                    "passing their input through unchanged, so a block starts as pooling and batch "
                                    "normalisation alone and learns sooner; off, they start random, as in the "
-                                   "tutorials (only conv blocks have it).", OPTIMISATION)
+                                   "tutorials (only conv blocks have it).", OPTIMISATION, advanced=True)
     lookahead: bool = setting(False, "Lookahead", "Every 5 updates, pull the weights towards a slow average of "
-                              "them, harder near the end: a smoother finish.", REGULARISATION)
+                              "them, harder near the end: a smoother finish.", REGULARISATION, advanced=True)
     test_subset: int | None = setting(None, "Test images", "Test on the first this many of the 10,000 test "
                                       "images.", TESTING, low=1, high=10_000, options=(1_000, None),
-                                      suggested=True, optional=True)
+                                      suggested=True, optional=True, advanced=True)
     tta_flip: bool = setting(False, "Test-time flip", "When testing, average each image's prediction with its "
-                             "mirror image's.", TESTING)
+                             "mirror image's.", TESTING, advanced=True)
     tta_shift: bool = setting(False, "Test-time shifts", "When testing, also average over copies shifted one "
-                              "pixel diagonally each way.", TESTING)
+                              "pixel diagonally each way.", TESTING, advanced=True)
     seed: int = setting(0, "Seed", "Draws the training images, the starting weights and the augmentation: the "
-                        "same seed draws the same again.", TESTING, low=0, high=2**31 - 1)
+                        "same seed draws the same again.", TESTING, low=0, high=2**31 - 1, advanced=True)
     precision: str = setting("auto", "Precision", "The number format the network computes in: bfloat16 is about "
                              "twice as fast where the processor has it, and as accurate here.", TESTING,
                              options=("auto", "float32", "mixed_bfloat16"),
                              names={"auto": "auto (bfloat16 if the CPU has it)",
-                                    "float32": "float32", "mixed_bfloat16": "mixed bfloat16"})
+                                    "float32": "float32", "mixed_bfloat16": "mixed bfloat16"}, advanced=True)
 
     def __post_init__(self):
         object.__setattr__(self, "spec", tuple(dict(layer) for layer in self.spec or preset(self.preset).spec))

@@ -13,7 +13,9 @@ run = widgets.pick_model()
 if run is None:
     widgets.no_model_yet()
     st.stop()
-tabs = st.tabs([name for name, _ in labs_tabs.LABS], key="labs_tab", on_change="rerun")
+labs_tabs.open_linked_lab()  # a link can name the lab to open: ?lab=calibration
+tabs = st.tabs([name for name, _ in labs_tabs.LABS], key=labs_tabs.TAB, on_change="rerun")
+labs_tabs.keep_lab_link()
 for tab, (_, lab) in zip(tabs, labs_tabs.LABS):
     if tab.open:
         with tab:

@@ -4,7 +4,8 @@ import streamlit as st
 from cifar_demo import live, trainqueue, ui
 
 ui.page_guard()
-from cifar_demo.ui import labs_code, layer_editor, train_live, train_setup  # after the guard: the heavier imports
+# after the guard: the heavier imports
+from cifar_demo.ui import labs_code, layer_editor, train_link, train_live, train_setup
 
 st.title("Train a network")
 st.caption("Each training runs in a process of its own: switch pages, reload, even stop the app, and it goes "
@@ -22,6 +23,7 @@ setup = st.expander("Set up the next training", key="train_setup_open", on_chang
 with setup:
     if busy and not setup.open:
         st.stop()
+    train_link.open_link()  # a lesson link's set-up goes into the widgets before they are drawn
     st.subheader("1. The network")
     base = train_setup.pick_preset()
     launch = st.container()  # Start goes here, near the top, once the settings below are known
@@ -31,6 +33,7 @@ with setup:
     st.subheader("3. The training")
     settings = train_setup.training_settings(base)
     config = train_setup.train_config(base, spec, settings) if buildable else None
+    train_link.share_link(train_link.keep_link(base, spec, settings))
     with launch:
         train_setup.start_button(config, busy)
     train_setup.start_button(config, busy, key="train_start_below")  # and here, after the settings

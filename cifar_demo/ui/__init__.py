@@ -118,13 +118,14 @@ SIDEBAR_POLL_SECONDS = 3.0  # how often the sidebar's line on a training under w
 
 
 def sidebar(page_url: str = "") -> None:
-    """Where the data comes from, and a one-line view of the training under way.
+    """Presenter mode, where the data comes from, and a one-line view of the training under way.
 
     The Train page (``page_url`` "train") shows its own live view of the
     training, so the sidebar leaves that line out there: one poll fewer for
     a browser that shares the cores with the training.
     """
     with st.sidebar:
+        presenter_toggle()
         trainqueue.ensure_worker()  # runs left waiting by a worker that is gone (a restarted machine) get one
         training = live.training_now() if page_url != "train" else []
         if training:
@@ -134,6 +135,41 @@ def sidebar(page_url: str = "") -> None:
             st.caption(f"Data: CIFAR-10 from `{source}`")
         except data.DataError:
             st.caption("Data: CIFAR-10 not found yet; set `CIFAR10_PATH` (see the README).")
+
+
+PRESENTER = "presenter"          # the sidebar's presenter-mode toggle
+PRESENTER_LINK = "presenter_link"  # the ?present= value this session last put in the address or took from it
+# Presenter mode enlarges text and controls by the root font size, which Streamlit sizes them from (rem). CSS
+# zoom enlarged the charts too, but Plotly then found no point under the mouse (no hover, no click) and the
+# fixed-size Altair charts spilled over the next column; so charts keep their size (they fill the column).
+PRESENTER_SCALE = 1.3            # presenter mode's text size, against the usual
+
+
+def scaled(px: int) -> int:
+    """A width in pixels that holds text: grown with the text in presenter mode."""
+    return round(px * PRESENTER_SCALE) if presenting() else px
+
+
+def presenting() -> bool:
+    """True in presenter mode: the pages hide advanced controls and draw larger, for a projector."""
+    return bool(st.session_state.get(PRESENTER, False))
+
+
+def presenter_toggle() -> None:
+    """The presenter-mode toggle, held in the address as ?present=1 on every page, so a link opens in it."""
+    ss, wanted = st.session_state, st.query_params.get("present")
+    if wanted is not None and wanted != ss.get(PRESENTER_LINK):  # a new link: it decides
+        ss[PRESENTER] = wanted.strip().lower() in ("1", "true", "yes", "on")
+    on = st.toggle("Presenter mode", key=PRESENTER, persist_state="session",
+                   help="For a projector: larger text, and the Train page hides its advanced settings "
+                        "(they keep their values). A link copied while it is on opens in it too.")
+    if on and wanted != "1":
+        st.query_params["present"] = "1"
+    elif not on and wanted is not None:
+        del st.query_params["present"]
+    ss[PRESENTER_LINK] = "1" if on else None
+    if on:
+        st.html(f"<style>html {{ font-size: {PRESENTER_SCALE:.0%}; }}</style>")
 
 
 @st.fragment(run_every=SIDEBAR_POLL_SECONDS)

@@ -19,7 +19,7 @@ from ..spec import (
     remove_layer,
     set_param,
 )
-from . import error_box
+from . import error_box, scaled
 
 TRAIN_SPEC, TRAIN_EDITED, TRAIN_VERSION = "train_spec", "train_spec_edited", "train_spec_version"
 TRAIN_BASE = "train_base"        # the preset the layers and settings came from
@@ -107,7 +107,7 @@ def _layer_row(i: int, layer: dict, n: int, version: int, row: dict | None) -> N
 
 def _param_widget(i: int, key: str, value, widget: str) -> None:
     label = LABELS.get(key, key.replace("_", " ").capitalize())
-    common = {"key": widget, "on_change": _set_param, "args": (i, key, widget), "width": PARAM_WIDTH}
+    common = {"key": widget, "on_change": _set_param, "args": (i, key, widget), "width": scaled(PARAM_WIDTH)}
     if key in CHOICES:
         options = CHOICES[key]
         st.selectbox(label, options, index=options.index(value) if value in options else 0, **common)
@@ -120,7 +120,7 @@ def _param_widget(i: int, key: str, value, widget: str) -> None:
     elif isinstance(value, int):
         st.number_input(label, 1, 4096, min(max(value, 1), 4096), 1, **common)
     else:
-        st.text_input(label, str(value), disabled=True, key=widget, width=PARAM_WIDTH)
+        st.text_input(label, str(value), disabled=True, key=widget, width=scaled(PARAM_WIDTH))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -141,7 +141,7 @@ def spec_summary(spec: list[dict]) -> bool:
     table += [{"Layer": f"{r['index'] + 1}. {LAYER_NAMES.get(r['kind'], r['kind'])}",
                "Output shape": "×".join(map(str, r["output_shape"])),
                "Parameters": r["params"], "FLOPs": r["flops"]} for r in rows]
-    totals, details = st.columns([1, 3], gap="large")
+    totals, details = st.columns([scaled(130), 300], gap="large")  # "12.3 MFLOPs" fits, at any text size
     totals.metric("Parameters", f"{sum(r['params'] for r in rows):,}",
                   help="The numbers training adjusts (and the frozen whitening filters).")
     totals.metric("Work per image", _compact(sum(r["flops"] for r in rows), "FLOPs"),

@@ -7,7 +7,7 @@ import streamlit as st
 from .. import data, estimates, recipes, runs, trainqueue
 from ..settings import AUGMENTATION, DATA, OPTIMISATION, REGULARISATION, SETTINGS, TESTING, Setting, TrainConfig
 from ..spec import SpecError
-from . import error_box
+from . import error_box, presenting
 from .layer_editor import TRAIN_BASE, TRAIN_EDITED, TRAIN_SPEC, TRAIN_VERSION, load_layers
 from .widgets import duration, remember_run
 
@@ -54,18 +54,33 @@ def load_config(config: dict, run_id: str) -> None:
     Call before the Train page draws its widgets (then switch to it). A setting
     the page does not offer becomes the nearest one it does, and the page says so.
     """
+    changed = load_setup(config)
+    st.session_state[TRAIN_LOADED] = (
+        f"Loaded the layers and settings of run **{run_id}**: change what you like, then start."
+        + (f" This page does not offer some of them, so: {'; '.join(changed)}." if changed else ""))
+
+
+def load_setup(config: dict) -> list[str]:
+    """Put a config's preset, layers (its "spec"; None: the preset's) and settings into the Train page's
+    widgets, before they are drawn. Returns what had to change to a value the page offers, in words."""
     ss = st.session_state
     base = config.get("preset") if config.get("preset") in recipes.PRESETS else recipes.DEFAULT_PRESET
     preset_spec = [dict(layer) for layer in recipes.preset(base).spec]
-    spec = [dict(layer) for layer in config.get("spec") or preset_spec]
+    spec = [dict(layer) for layer in (preset_spec if config.get("spec") is None else config["spec"])]
     ss[TRAIN_BASE] = ss["train_preset"] = base
     ss[TRAIN_SPEC], ss[TRAIN_EDITED] = spec, spec != preset_spec
     ss[TRAIN_VERSION] = ss.get(TRAIN_VERSION, 0) + 1
     values, changed = widget_values(config)
     for name, value in values.items():
         ss[f"train_hp_{base}_{name}"] = as_shown(SETTINGS[name], value)
-    ss[TRAIN_LOADED] = (f"Loaded the layers and settings of run **{run_id}**: change what you like, then start."
-                        + (f" This page does not offer some of them, so: {'; '.join(changed)}." if changed else ""))
+    return changed
+
+
+def start_values(base: str) -> dict:
+    """{setting name: the value the Train page starts with for this preset}, as its widget offers it."""
+    start = TrainConfig.for_preset(base)
+    return {name: _offered(setting, PAGE_DEFAULTS.get(name, getattr(start, name)))
+            for name, setting in SETTINGS.items()}
 
 
 def widget_values(config: dict) -> tuple[dict, list[str]]:
@@ -109,22 +124,36 @@ def _show(setting: Setting, value) -> str:
 
 def training_settings(base: str) -> dict:
     """A widget per training setting, in three columns, starting from the preset's values; returns
-    TrainConfig fields."""
-    start = TrainConfig.for_preset(base)
+    TrainConfig fields. In presenter mode the advanced settings are not drawn, and keep their values."""
+    start, hide = start_values(base), presenting()
+    shown = {title: sections for title, sections in COLUMNS.items()
+             if any(s.section in sections and not (hide and s.advanced) for s in SETTINGS.values())}
     values = {}
-    for (title, sections), column in zip(COLUMNS.items(), st.columns(len(COLUMNS), gap="large")):
+    for (title, sections), column in zip(shown.items(), st.columns(len(shown), gap="large")):
         with column:
             st.markdown(f"**{title}**")
             for name, setting in SETTINGS.items():
-                if setting.section in sections:
-                    default = PAGE_DEFAULTS.get(name, getattr(start, name))
+                if setting.section in sections and not (hide and setting.advanced):
                     off = name == "warmup_epochs" and values.get("schedule") not in WARMING
-                    values[name] = _widget(setting, default, key=f"train_hp_{base}_{name}", disabled=off)
+                    values[name] = _widget(setting, start[name], key=f"train_hp_{base}_{name}", disabled=off)
+    hidden = [s for s in SETTINGS.values() if hide and s.advanced]
+    for setting in hidden:
+        values[setting.name] = _kept_value(setting, start[setting.name], key=f"train_hp_{base}_{setting.name}")
     n = values["subset"] or 50_000
     n_val = round(n * values["validation_split"])
     st.caption(f"Trains on {n - n_val:,} images, {max(1, (n - n_val) // values['batch_size']):,} batches per "
                "epoch; " + (f"validates on {n_val:,} held out." if n_val else "no validation hold-out."))
-    return values
+    if hidden:
+        st.caption(f"Presenter mode hides {len(hidden)} advanced settings ("
+                   + ", ".join(s.label.lower() for s in hidden) + "). They keep their values and this training "
+                   "uses them; turn presenter mode off in the sidebar to see and change them.")
+    return {name: values[name] for name in SETTINGS}
+
+
+def _kept_value(setting: Setting, default, *, key: str):
+    """A hidden setting's value: what its widget held last, else where the page starts."""
+    value = st.session_state.get(key, as_shown(setting, default))
+    return None if setting.optional and value == int(setting.high) else value
 
 
 def _widget(setting: Setting, default, *, key: str, disabled: bool = False):
