@@ -49,7 +49,7 @@ with classes_tab:
     st.markdown("Every class has the same number of images in each split: the data set is **balanced**, "
                 "so a model that always answers one class scores 10%.")
     counts = {name: data.class_counts(cifar.split(name)[1]) for name in ("train", "test")}
-    st.plotly_chart(charts.class_counts(counts), height=300, config={"displayModeBar": False})
+    st.plotly_chart(ui.presented(charts.class_counts(counts)), height=ui.scaled(300), config={"displayModeBar": False})
     mean_split = st.segmented_control("Mean image of each class, over the split", ["train", "test"],
                                       default="train", required=True, key="explore_mean_split")
     if classes_tab.open:

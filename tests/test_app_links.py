@@ -126,6 +126,24 @@ def test_a_link_with_present_opens_every_page_in_presenter_mode():
     assert at.toggle(key="presenter").value is True and at.query_params.get("present") == "1"
 
 
+def test_presenter_mode_draws_the_charts_larger():
+    import json
+
+    def chart(present: bool) -> dict:
+        at = AppTest.from_file(APP, default_timeout=90)
+        at.switch_page("pages/explore.py")
+        if present:
+            at.query_params["present"] = "1"
+        at.run()
+        assert not at.exception
+        at.tabs[1].run()  # Classes: the chart of images per class
+        element = next(e for e in at.get("plotly_chart"))
+        return json.loads(element.proto.spec)["layout"]
+
+    usual, presented = chart(False), chart(True)
+    assert presented["font"]["size"] > usual.get("font", {}).get("size", 12)
+
+
 def test_a_link_opens_one_lab_and_the_address_follows_the_open_lab():
     at = AppTest.from_file(APP, default_timeout=90)
     at.query_params["lab"] = "convolution"

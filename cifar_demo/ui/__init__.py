@@ -150,6 +150,16 @@ def scaled(px: int) -> int:
     return round(px * PRESENTER_SCALE) if presenting() else px
 
 
+def presented(fig):
+    """A Plotly figure as the page shows it: in presenter mode its text and its height grow with the page's."""
+    if presenting():
+        fig.update_layout(font_size=round(12 * PRESENTER_SCALE))
+        if fig.layout.height:
+            fig.update_layout(height=scaled(fig.layout.height))
+        fig.update_annotations(font_size=round(12 * PRESENTER_SCALE))
+    return fig
+
+
 def presenting() -> bool:
     """True in presenter mode: the pages hide advanced controls and draw larger, for a projector."""
     return bool(st.session_state.get(PRESENTER, False))

@@ -9,7 +9,7 @@ import streamlit as st
 
 from .. import charts, data, explain, filters, inference, pictures, runs
 from ..glossary import link
-from . import cached_data, cached_model, error_box, howto, load_data, modified
+from . import cached_data, cached_model, error_box, howto, load_data, modified, presented
 from .gradcam import where_it_looked
 from .widgets import CRISP, show_pixels
 
@@ -78,7 +78,7 @@ def answer(model, name: str, image: np.ndarray, probs: np.ndarray) -> None:
     bars.markdown(f"It says **{data.CLASS_NAMES[best]}**, {probs[best]:.1%} sure.")
     figure = charts.top_k_bars(list(zip(data.CLASS_NAMES, probs.tolist())))
     figure.update_layout(height=270, margin=dict(l=10, r=10, t=10, b=10))
-    bars.plotly_chart(figure, key="inside_answer", config={"displayModeBar": False})
+    bars.plotly_chart(presented(figure), key="inside_answer", config={"displayModeBar": False})
     bars.caption(f"The {link('softmax')} turns the last layer's 10 scores into probabilities that add up to 100%.")
     with looked:
         where_it_looked(model, image, best, key="inside_gradcam", size=192)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from .. import calibration, lab_charts, runs
 from ..evaluation import tta_label
+from . import presented
 from .labs import evaluation_of, how_to_read
 
 
@@ -28,7 +29,7 @@ def calibration_lab(run: runs.Run) -> None:
     st.markdown(f"**It is {calibration.verdict(r)}.** {calibration.in_words(r)}{_why(config, r)}")
     diagram, histogram = st.columns(2, gap="medium")
     with diagram:
-        st.plotly_chart(lab_charts.reliability_diagram(r.edges, r.counts, r.confidence, r.accuracy),
+        st.plotly_chart(presented(lab_charts.reliability_diagram(r.edges, r.counts, r.confidence, r.accuracy)),
                         key="labs_reliability")
         fullest = int(r.counts.argmax())
         how_to_read(f"Each bar gathers the test images it was about that sure of: of the {r.counts[fullest]:,} it "
@@ -37,7 +38,7 @@ def calibration_lab(run: runs.Run) -> None:
                     "accuracy agree; bars above it mean it is better than it says (underconfident), bars below "
                     "it worse (overconfident).")
     with histogram:
-        st.plotly_chart(lab_charts.confidence_histogram(r.right_confidence, r.wrong_confidence),
+        st.plotly_chart(presented(lab_charts.confidence_histogram(r.right_confidence, r.wrong_confidence)),
                         key="labs_confidence")
         wrong = len(r.wrong_confidence)
         median = f"{float(np.median(r.wrong_confidence)):.0%}" if wrong else "–"

@@ -9,7 +9,7 @@ import streamlit as st
 from .. import data, lab_cache, lab_charts, robustness, runs
 from ..inference import predict_proba
 from ..pictures import upscale
-from . import load_data
+from . import load_data, presented
 from .labs import how_to_read, kept, model_of
 from .widgets import CRISP, show_pixels
 
@@ -42,7 +42,7 @@ def robustness_lab(run: runs.Run) -> None:
     labelled = {name: (np.linspace(0, 1, robustness.LEVELS), acc,
                        [robustness.level_label(name, level) for level in robustness.CORRUPTIONS[name].levels])
                 for name, acc in curves.items()}
-    st.plotly_chart(lab_charts.robustness_curves(labelled), key="labs_robust_curves")
+    st.plotly_chart(presented(lab_charts.robustness_curves(labelled)), key="labs_robust_curves")
     clean = float(next(iter(curves.values()))[0])
     worst = min(curves, key=lambda name: curves[name][2])
     took = (f"Computed in {seconds:.1f} s and kept in the run's folder." if seconds is not None
@@ -99,7 +99,7 @@ def adversarial(model, index: int) -> None:
         show_pixels(amplified, zoom=6, caption=f"The change, amplified: each pixel ±{attack.step}/255")
     with result:
         show_pixels(attack.result, zoom=6, caption=f"The result: {names[now]}, {attack.after[now]:.0%}")
-    st.plotly_chart(lab_charts.probability_pair(attack.before, attack.after), key="labs_fgsm_probs")
+    st.plotly_chart(presented(lab_charts.probability_pair(attack.before, attack.after)), key="labs_fgsm_probs")
     if attack.changed:
         how_to_read(f"Every pixel of the middle picture moved just {attack.step} of 255 levels up (light) or down "
                     "(dark), each the way that most raises the network's error (the sign of the gradient of its "

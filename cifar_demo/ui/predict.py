@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from .. import charts, data, inference
-from . import error_box
+from . import error_box, presented
 from .gradcam import where_it_looked
 from .widgets import show_pixels
 
@@ -38,4 +38,4 @@ def show_result(result: inference.Result, key: str, model=None) -> None:
             verdict.warning(f"It is unsure: no class gets even {inference.UNSURE_BELOW:.0%}. It only knows 10 "
                             f"classes ({', '.join(data.CLASS_NAMES)}), so for anything else it can only guess.",
                             icon=":material/help:")
-        verdict.plotly_chart(charts.top_k_bars(result.top), key=key, config={"displayModeBar": False})
+        verdict.plotly_chart(presented(charts.top_k_bars(result.top)), key=key, config={"displayModeBar": False})

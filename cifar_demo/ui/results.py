@@ -11,7 +11,7 @@ from .. import charts, data, evaluation, pictures, reading, runs
 from ..config_table import config_rows, preset_title
 from ..confusion_chart import CELL, clicked, confusion_chart
 from ..glossary import link
-from . import error_box, howto, load_data
+from . import error_box, howto, load_data, presented
 from .gradcam import cell_gradcam
 from .widgets import (
     accuracy_text,
@@ -175,7 +175,7 @@ def class_report(run: runs.Run, ev: evaluation.Evaluation) -> None:
     scores = {"precision": "Precision", "recall": "Recall", "f1": "F1"}
     table.dataframe(in_percent(rows, scores), hide_index=True, height=35 * (len(rows) + 1) + 3, column_config={
         "class": "Class", "support": "Images", **{key: percent_column(label) for key, label in scores.items()}})
-    bars.plotly_chart(charts.per_class_metrics(rows), key="results_per_class")
+    bars.plotly_chart(presented(charts.per_class_metrics(rows)), key="results_per_class")
     counts, names = ev.confusion(), list(data.CLASS_NAMES)
     weakest = reading.weakest_class(counts)
     example, words = st.columns([1, 4], vertical_alignment="top")

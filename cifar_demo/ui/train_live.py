@@ -6,6 +6,7 @@ import time
 import streamlit as st
 
 from .. import charts, live, runs, svg_charts, trainqueue
+from . import presented
 from .widgets import duration
 
 POLL_SECONDS = 2.0               # how often the live view's progress reads the run's folder
@@ -206,7 +207,7 @@ def _curves(snap: live.Snapshot, run: runs.Run) -> None:
         figure = charts.mark_changes(charts.batch_curves(steps, loss, accuracy, smooth=window), by_batch,
                                      subplots=True)
         figure.update_layout(legend_y=1.12, margin_t=70)  # the legend above the subplot titles, not on them
-        per_batch.plotly_chart(figure, key="train_batch_curves", config={"displayModeBar": False})
+        per_batch.plotly_chart(presented(figure), key="train_batch_curves", config={"displayModeBar": False})
     with per_epoch:
         metric = st.segmented_control("Per epoch", ["accuracy", "loss"], default="accuracy", required=True,
                                       key="train_epoch_metric")
@@ -223,7 +224,7 @@ def _curves(snap: live.Snapshot, run: runs.Run) -> None:
             charts.mark_changes(figure, by_epoch)
             if metric == "accuracy":
                 figure.update_yaxes(range=[0, 1])  # the whole scale: early epochs would otherwise look odd
-            st.plotly_chart(figure, key="train_epoch_curves", config={"displayModeBar": False})
+            st.plotly_chart(presented(figure), key="train_epoch_curves", config={"displayModeBar": False})
 
 
 def queue_panel(waiting: list[runs.Run]) -> None:

@@ -7,7 +7,7 @@ import streamlit as st
 from .. import charts, evaluation, pictures, reading, runs
 from ..config_table import preset_title
 from ..glossary import link
-from . import error_box
+from . import error_box, presented
 
 DEFAULT_MODEL = "Default model (ships with the app)"  # how every page names runs.default_run()
 # the browser must not smooth the pixels either, when it scales an image to a narrow column or a HiDPI screen
@@ -165,7 +165,7 @@ def epoch_curves(chosen: list[runs.Run], *, key: str, caption: bool = True) -> r
         charts.mark_changes(fig, marks)
     if metric == "accuracy" and seen.overfitting:
         charts.mark_gap(fig, seen.epochs, seen.train, seen.held_out, f"{100 * seen.gap:.0f} points apart")
-    st.plotly_chart(fig, key=f"{key}_curves")
+    st.plotly_chart(presented(fig), key=f"{key}_curves")
     if caption:
         st.caption("Dashed: on the images it trains on. Solid: after each epoch, on images it does not train on: "
                    "its validation hold-out, or, for a run that trains on all its images, the first 2,000 test "
