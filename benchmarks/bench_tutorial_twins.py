@@ -193,6 +193,9 @@ def main() -> None:
     p.add_argument("--json", default="tutorial_twins.json", help="every training's figures")
     args = p.parse_args()
     args.set, args.command = dict(args.set), shlex.join(["python", *sys.argv])
+    if not os.path.isfile(os.environ.get("CIFAR10_PATH", "")):
+        sys.exit("set CIFAR10_PATH to cifar-10-python.tar.gz: the scripts read that archive, and the presets "
+                 "then read the same copy")
     box = machine()
     print(f"CPU: {describe(box)}", flush=True)
     dataset = data.load()
