@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 
 from . import runs, script_parts
-from .recipes import BN_EPSILON, BN_MOMENTUM, PRESETS, SGD_MOMENTUM, WHITEN_EPS, WHITEN_IMAGES
+from .recipes import BN_EPSILON, BN_MOMENTUM, MUON_LR_RATIO, PRESETS, SGD_MOMENTUM, WHITEN_EPS, WHITEN_IMAGES
 from .settings import TrainConfig
 from .spec import check_layer
 
@@ -183,8 +184,16 @@ def _optimizer(c: TrainConfig) -> str:
         return f"keras.optimizers.Adam(learning_rate=schedule{wd})"
     if c.optimizer == "adamw":
         return f"keras.optimizers.AdamW(learning_rate=schedule{wd or ', weight_decay=0.004'})"
+    if c.optimizer == "muon":
+        return f"MuonSGD(muon_ratio={MUON_LR_RATIO}, learning_rate=schedule, momentum={SGD_MOMENTUM}{wd})"
     nesterov = ", nesterov=True" if c.optimizer == "nesterov" else ""
     return f"keras.optimizers.SGD(learning_rate=schedule, momentum={SGD_MOMENTUM}{nesterov}{wd})"
+
+
+def _muon() -> str:
+    """The app's own Muon optimizer (muon.py, which imports nothing of cifar_demo), as the script's."""
+    source = (Path(__file__).with_name("muon.py")).read_text()
+    return "\n\n" + source[source.index("def newton_schulz"):].replace("ops.", "keras.ops.")
 
 
 def _prepare(c: TrainConfig) -> str:
@@ -228,7 +237,8 @@ def script(source: Source) -> str:
         constants += (f"WHITEN_IMAGES, WHITEN_EPS = {WHITEN_IMAGES}, {WHITEN_EPS!r}"
                       "  # the whitening's images, and what it adds to each variance\n")
     optional = [(whiten, script_parts.WHITEN), (blocks, script_parts.IDENTITY),
-                (c.schedule == "warmup_linear", script_parts.WARMUP_LINEAR), (c.lookahead, script_parts.LOOKAHEAD)]
+                (c.schedule == "warmup_linear", script_parts.WARMUP_LINEAR), (c.lookahead, script_parts.LOOKAHEAD),
+                (c.optimizer == "muon", _muon())]
     return "".join([_header(source), script_parts.IMPORTS, constants, "\n", script_parts.DATA, _augment(c),
                     script_parts.DATASET, _build_model(c.spec), *(text for wanted, text in optional if wanted),
                     script_parts.PREDICT, _main(c)])

@@ -64,8 +64,9 @@ TERMS: tuple[Term, ...] = (
          "weights. Batch size is how many.", _TRAINING),
     Term("learning rate", "How big a step each update takes. Too small: learning crawls. Too big: it overshoots "
          "and the loss jumps around or blows up.", _TRAINING),
-    Term("optimizer", "The rule that updates the weights from the gradients, e.g. Adam or SGD with momentum.",
-         _TRAINING),
+    Term("optimizer", "The rule that updates the weights from the gradients, e.g. Adam or SGD with momentum. "
+         "Muon, which the fast preset uses on its filters, makes each filter update the same size in every "
+         "direction, so the rare directions learn as fast as the common ones.", _TRAINING),
     Term("loss", "One number for how wrong the network is on a batch: small when it gives the true class a high "
          "probability. Training lowers it.", _TRAINING),
     Term("weight decay", "Shrinking every weight a little at each update, which keeps the network simple: a "

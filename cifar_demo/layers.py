@@ -12,6 +12,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from .muon import MuonSGD
+
 
 @keras.saving.register_keras_serializable(package="cifar_demo")
 class FusedBatchNorm(keras.layers.BatchNormalization):
@@ -43,4 +45,5 @@ class FusedBatchNorm(keras.layers.BatchNormalization):
         return tf.cast(outputs, self.compute_dtype)
 
 
-CUSTOM_OBJECTS = {"FusedBatchNorm": FusedBatchNorm}  # what a model file of ours may name besides Keras's own
+# what a model file of ours may name besides Keras's own: a layer, and the optimizer saved with it to train on
+CUSTOM_OBJECTS = {"FusedBatchNorm": FusedBatchNorm, "MuonSGD": MuonSGD}

@@ -78,10 +78,13 @@ class TrainConfig:
                               options=(16, 32, 64, 100, 128, 256, 512), suggested=True)
     optimizer: str = setting("adam", "Optimizer", "How the weights are updated from the gradients: Adam adapts a "
                              "step size per weight; SGD follows the gradient with momentum 0.9 (Nesterov: looking "
-                             "one step ahead); AdamW is Adam with weight decay kept apart.", OPTIMISATION,
-                             options=("adam", "adamw", "sgd", "nesterov"),
+                             "one step ahead); AdamW is Adam with weight decay kept apart; Muon makes each "
+                             "convolution's update the same size in every direction (the other weights take "
+                             "Nesterov SGD steps).", OPTIMISATION,
+                             options=("adam", "adamw", "sgd", "nesterov", "muon"),
                              names={"adam": "Adam", "adamw": "AdamW", "sgd": "SGD with momentum",
-                                    "nesterov": "SGD with Nesterov momentum"})
+                                    "nesterov": "SGD with Nesterov momentum",
+                                    "muon": "Muon on the filters, Nesterov SGD on the rest"})
     learning_rate: float = setting(1e-3, "Learning rate", "How big a step each update takes, at its peak "
                                    "(per batch, whatever the batch size).", OPTIMISATION, low=0, low_open=True,
                                    step=1e-4, flags=("--lr", "--learning-rate"))

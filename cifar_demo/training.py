@@ -13,7 +13,7 @@ import numpy as np
 
 from . import models
 from .data import NUM_CLASSES, normalize
-from .recipes import SGD_MOMENTUM, WHITEN_IMAGES
+from .recipes import MUON_LR_RATIO, SGD_MOMENTUM, WHITEN_IMAGES
 from .settings import TrainConfig, resolve_precision
 
 # --- data -------------------------------------------------------------------------------------------
@@ -96,6 +96,9 @@ def make_optimizer(config: TrainConfig):
         return keras.optimizers.Adam(**common)
     if config.optimizer == "adamw":
         return keras.optimizers.AdamW(**{**common, "weight_decay": config.weight_decay or 0.004})
+    if config.optimizer == "muon":
+        from .muon import MuonSGD
+        return MuonSGD(muon_ratio=MUON_LR_RATIO, momentum=SGD_MOMENTUM, **common)
     return keras.optimizers.SGD(momentum=SGD_MOMENTUM, nesterov=config.optimizer == "nesterov", **common)
 
 

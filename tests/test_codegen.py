@@ -105,5 +105,5 @@ def test_a_model_not_trained_here_has_no_code_and_the_command_line_says_so(tmp_p
 
 def test_the_shipped_model_has_code_with_its_accuracy():
     source = codegen.resolve("default")
-    assert source.config.preset == "long" and source.accuracy == pytest.approx(0.9091)
-    assert "In cifar-demo it reached 90.91% test accuracy." in codegen.script(source)
+    assert source.config.preset == "long" and source.accuracy == pytest.approx(0.9086)
+    assert "In cifar-demo it reached 90.86% test accuracy." in codegen.script(source)
