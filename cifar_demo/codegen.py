@@ -193,7 +193,10 @@ def _optimizer(c: TrainConfig) -> str:
 def _muon() -> str:
     """The app's own Muon optimizer (muon.py, which imports nothing of cifar_demo), as the script's."""
     source = (Path(__file__).with_name("muon.py")).read_text()
-    return "\n\n" + source[source.index("def newton_schulz"):].replace("ops.", "keras.ops.")
+    # registered under a package of its own: in one process (a notebook, the tests) it does not stand in
+    # for the app's class when a model file names that one
+    return "\n\n" + source[source.index("def newton_schulz"):].replace("ops.", "keras.ops.").replace(
+        'register_keras_serializable(package="muon")', 'register_keras_serializable(package="script")')
 
 
 def _prepare(c: TrainConfig) -> str:

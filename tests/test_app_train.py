@@ -76,8 +76,8 @@ def test_default_is_the_fast_preset_with_its_summary():
     assert list(table["FLOPs"])[1:] == [r.flops for r in rows]
     assert {m.label: m.value for m in at.metric}["Parameters"] == f"{sum(r.params for r in rows):,}"
     # the preset's tutorial settings
-    assert at.number_input(key="train_hp_fast_epochs").value == 8
-    assert at.selectbox(key="train_hp_fast_optimizer").value == "nesterov"
+    assert at.number_input(key="train_hp_fast_epochs").value == recipes.PRESETS["fast"].train["epochs"] == 5
+    assert at.selectbox(key="train_hp_fast_optimizer").value == "muon"
     peak = recipes.PRESETS["fast"].train["learning_rate"]
     assert at.number_input(key="train_hp_fast_learning_rate").value == pytest.approx(peak)
     assert not start_button(at).disabled
