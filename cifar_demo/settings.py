@@ -84,7 +84,7 @@ class TrainConfig:
                              options=("adam", "adamw", "sgd", "nesterov", "muon"),
                              names={"adam": "Adam", "adamw": "AdamW", "sgd": "SGD with momentum",
                                     "nesterov": "SGD with Nesterov momentum",
-                                    "muon": "Muon on the filters, Nesterov SGD on the rest"})
+                                    "muon": "Muon + Nesterov SGD"})
     learning_rate: float = setting(1e-3, "Learning rate", "How big a step each update takes, at its peak "
                                    "(per batch, whatever the batch size).", OPTIMISATION, low=0, low_open=True,
                                    step=1e-4, flags=("--lr", "--learning-rate"))
