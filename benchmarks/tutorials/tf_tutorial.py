@@ -13,59 +13,25 @@ with the test set passed as ``validation_data``. The tutorial's text says
 imports nothing of cifar_demo.
 
 The one change from the tutorial: the images come from the archive named by
-CIFAR10_PATH, read by ``load_data`` below into what
+CIFAR10_PATH, read by ``harness.load_data`` into what
 ``datasets.cifar10.load_data()`` returns (which would download). Added for the
 benchmark: ``--epochs``, ``--subset`` (train on the first N training images)
 and ``--seed``, epoch lines instead of progress bars (``verbose=2``), and a
 last line of JSON: test accuracy, seconds in ``fit``, epochs. Run beside its
 preset by benchmarks/bench_tutorial_twins.py.
 """
-import argparse
-import json
 import os
-import pickle
-import tarfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np
 import tensorflow as tf
+from harness import load_data, options, report
 from tensorflow.keras import layers, models
-
-# the only globals a batch of CIFAR-10 may name (numpy.core: the original's; numpy._core: NumPy 2's)
-ARRAY_GLOBALS = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-                 ("numpy", "ndarray"), ("numpy", "dtype")}
-
-
-class ArraysOnly(pickle.Unpickler):
-    def find_class(self, module, name):
-        if (module, name) not in ARRAY_GLOBALS:
-            raise pickle.UnpicklingError(f"refused {module}.{name}: a CIFAR-10 batch holds only arrays")
-        return super().find_class(module, name)
-
-
-def load_data():
-    """keras.datasets.cifar10.load_data(), read from the archive at CIFAR10_PATH:
-    ((x_train, y_train), (x_test, y_test)), x uint8 of shape (N, 32, 32, 3), y uint8 of shape (N, 1)."""
-    batches = {}
-    with tarfile.open(os.environ["CIFAR10_PATH"]) as tar:
-        for member in tar:
-            name = member.name.rpartition("/")[2]
-            if name.startswith(("data_batch_", "test_batch")):
-                batch = ArraysOnly(tar.extractfile(member), encoding="bytes").load()
-                x = np.asarray(batch[b"data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-                batches[name] = x, np.asarray(batch[b"labels"], np.uint8).reshape(-1, 1)
-    train = [batches[f"data_batch_{i}"] for i in range(1, 6)]
-    return (np.concatenate([x for x, _ in train]), np.concatenate([y for _, y in train])), batches["test_batch"]
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--subset", type=int, help="train on the first N training images (default: all 50,000)")
-    p.add_argument("--seed", type=int, default=0)
-    args = p.parse_args()
+    args = options(__doc__, epochs=10)
     tf.keras.utils.set_random_seed(args.seed)
 
     (train_images, train_labels), (test_images, test_labels) = load_data()
@@ -93,8 +59,7 @@ def main() -> None:
               validation_data=(test_images, test_labels), verbose=2)
     seconds = time.perf_counter() - started
     test_loss, test_acc = model.evaluate(test_images, test_labels, verbose=2)
-    print(json.dumps({"tutorial": "tf_tutorial", "test_accuracy": test_acc, "train_seconds": round(seconds, 1),
-                      "epochs": args.epochs, "images": len(train_images), "seed": args.seed}))
+    report("tf_tutorial", test_acc, seconds, args, len(train_images))
 
 
 if __name__ == "__main__":
