@@ -134,11 +134,11 @@ def choose(page, label: str, option: str, timeout: float = 60) -> None:
     settle(page)
 
 
-def wait_for(condition, timeout: float = 180, what: str = "the condition"):
-    """The first true value of ``condition()``, asked every half second; AssertionError after ``timeout`` s."""
+def wait_for(condition, timeout: float = 180, what: str = "the condition", every: float = 0.5):
+    """The first true value of ``condition()``, asked every ``every`` s; AssertionError after ``timeout`` s."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         if value := condition():
             return value
-        time.sleep(0.5)
+        time.sleep(every)
     raise AssertionError(f"timed out waiting for {what}")

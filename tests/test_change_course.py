@@ -4,8 +4,10 @@ import threading
 import time
 from pathlib import Path
 
+import browser
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_trainer import finish
 
 from cifar_demo import charts, cli, live, runs, trainer, training
 from cifar_demo.settings import TrainConfig
@@ -33,19 +35,9 @@ def start(config, cifar):
     return run, thread, batches
 
 
-def wait_for(condition, timeout=120, what="it"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def finish(run, thread) -> live.Snapshot:
-    thread.join(300)
-    assert not thread.is_alive(), "the training did not end in time"
-    return live.snapshot(run)
+def wait_for(condition, what):
+    """``browser.wait_for``, asked every 20 ms: these tiny trainings take a few ms a batch."""
+    return browser.wait_for(condition, 120, what, every=0.02)
 
 
 def test_a_new_learning_rate_is_honoured_within_a_batch_scales_the_schedule_and_shows_in_the_history(cifar):

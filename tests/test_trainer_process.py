@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import browser
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -23,12 +24,7 @@ def tiny(**overrides):
 
 
 def wait_for(condition, timeout=240, what="the condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
+    return browser.wait_for(condition, timeout, what, every=0.3)
 
 
 def cli(*args):
