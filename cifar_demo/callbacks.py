@@ -30,9 +30,8 @@ class Monitor(keras.callbacks.Callback):
     ``requests()`` (a callable returning live.Requests, or None): a new learning
     rate from the next batch on (the schedule goes on, scaled so that it gives
     that rate now; told as {"event": "lr", "step", "epoch", "after_epochs",
-    "from", "to"}), a
-    pause (told as {"event": "paused"}, then {"event": "resumed", "seconds"}),
-    a stop after this batch. It also stops on a NaN or infinite loss, leaving the
+    "from", "to"}), a pause (told as {"event": "paused"}, then {"event":
+    "resumed", "seconds"}), a stop after this batch. It also stops on a NaN or infinite loss, leaving the
     reason in ``.diverged``. After each complete epoch it validates on
     ``validation`` (a dataset, or None), calls ``on_epoch(row, model)`` (to
     save it) and then tells ``listener`` {"event": "epoch", "epoch", "loss",

@@ -24,7 +24,7 @@ WRITE_SECONDS = 1.0          # how often the trainer rewrites live.json while ba
 MAX_BATCH_POINTS = 1000      # per-batch points kept for the live chart (it draws 500); older ones are thinned
 STARTING, RUNNING, PAUSED, STOPPING, TESTING = "starting", runs.RUNNING, "paused", "stopping", "testing"
 TRAINING = (STARTING, RUNNING, PAUSED, STOPPING, TESTING)  # the phases of a run its trainer has in hand
-MAX_LEARNING_RATE = 10.0     # the most a learning rate asked mid-run may be (the settings table's bound too)
+MAX_LEARNING_RATE = 10.0     # the most a learning rate asked mid-run may be (the Train page and the CLI say so)
 
 
 @dataclass(frozen=True)

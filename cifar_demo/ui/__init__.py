@@ -141,7 +141,7 @@ PRESENTER = "presenter"          # the sidebar's presenter-mode toggle
 PRESENTER_LINK = "presenter_link"  # the ?present= value this session last put in the address or took from it
 # Presenter mode enlarges text and controls by the root font size, which Streamlit sizes them from (rem). CSS
 # zoom enlarged the charts too, but Plotly then found no point under the mouse (no hover, no click) and the
-# fixed-size Altair charts spilled over the next column; so charts keep their size (they fill the column).
+# fixed-size Altair charts spilled over the next column; so Plotly charts grow through ``presented`` instead.
 PRESENTER_SCALE = 1.3            # presenter mode's text size, against the usual
 
 
