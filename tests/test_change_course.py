@@ -1,38 +1,29 @@
 """Changing course while a network trains, as ConvNetJS lets you: pause and go on, a new learning rate, asked
 through the run's folder from anywhere (the Train page's buttons, the command line) and honoured within a batch."""
-import threading
 import time
 from pathlib import Path
 
 import browser
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_trainer import finish
+from test_trainer import finish, tiny
+from test_trainer import start as start_training
 
-from cifar_demo import charts, cli, live, runs, trainer, training
-from cifar_demo.settings import TrainConfig
+from cifar_demo import charts, cli, live, runs, training
 
 pytestmark = pytest.mark.slow
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
-def tiny(**overrides):
-    base = dict(epochs=3, subset=320, test_subset=200, batch_size=32, validation_split=0.2)
-    return TrainConfig.for_preset("two_block", **{**base, **overrides})
-
-
 def start(config, cifar):
-    """A training in a thread of this process, its batch events gathered: (run, thread, batches)."""
-    run, batches = runs.create(config.to_dict()), []
+    """test_trainer's ``start``, its batch events gathered: (run, thread, batches)."""
+    batches = []
 
     def listener(event):
         if event["event"] == "batch":
             batches.append({**event, "at": time.monotonic()})
 
-    thread = threading.Thread(target=trainer.train, args=(config, run), daemon=True,
-                              kwargs={"data": cifar, "listener": listener})
-    thread.start()
-    return run, thread, batches
+    return (*start_training(config, cifar, listener=listener), batches)
 
 
 def wait_for(condition, what):
@@ -41,7 +32,7 @@ def wait_for(condition, what):
 
 
 def test_a_new_learning_rate_is_honoured_within_a_batch_scales_the_schedule_and_shows_in_the_history(cifar):
-    config = tiny(schedule="cosine", learning_rate=2e-3)
+    config = tiny(epochs=3, schedule="cosine", learning_rate=2e-3)
     run, thread, batches = start(config, cifar)
     wait_for(lambda: len(batches) >= 3, what="three batches")
     live.request_learning_rate(run, 5e-4)  # what the Train page's button and `learning-rate RUN 0.0005` write
