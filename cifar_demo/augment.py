@@ -21,21 +21,29 @@ def flip(seed, images, on: bool):
     """Mirror each image left-right with probability 1/2. images: tensor (B, H, W, C); seed: int tensor (2,)."""
     if not on:
         return images
+    w = images.shape[2]
     mirror = tf.random.stateless_uniform([tf.shape(images)[0]], seed) < 0.5
-    return tf.where(mirror[:, None, None, None], tf.reverse(images, axis=[2]), images)
+    cols = tf.where(mirror[:, None], tf.range(w - 1, -1, -1)[None, :], tf.range(w)[None, :])  # (B, W)
+    return tf.gather(images, cols, axis=2, batch_dims=1)
 
 
 def shift(seed, images, pixels: int):
-    """Translate each image by its own (dy, dx) in [-pixels, pixels], cut from a reflect-padded copy,
-    so that no black border appears."""
+    """Translate each image by its own (dy, dx) in [-pixels, pixels], filling the border it uncovers
+    with the image's own pixels mirrored (as a reflect-padded copy would), so that no black border appears."""
     if not pixels:
         return images
     b, h, w = tf.shape(images)[0], images.shape[1], images.shape[2]
-    padded = tf.pad(images, [[0, 0], [pixels, pixels], [pixels, pixels], [0, 0]], mode="REFLECT")
     dy = tf.random.stateless_uniform([b], _fold(seed, 0), 0, 2 * pixels + 1, dtype=tf.int32)
     dx = tf.random.stateless_uniform([b], _fold(seed, 1), 0, 2 * pixels + 1, dtype=tf.int32)
-    images = tf.gather(padded, dy[:, None] + tf.range(h)[None, :], axis=1, batch_dims=1)  # (B, H, W+2p, C)
-    return tf.gather(images, dx[:, None] + tf.range(w)[None, :], axis=2, batch_dims=1)  # (B, H, W, C)
+    rows = _reflect(dy[:, None] - pixels + tf.range(h)[None, :], h)  # (B, H): the source row of each row
+    cols = _reflect(dx[:, None] - pixels + tf.range(w)[None, :], w)  # (B, W)
+    images = tf.gather(images, rows, axis=1, batch_dims=1)
+    return tf.gather(images, cols, axis=2, batch_dims=1)
+
+
+def _reflect(i, n: int):
+    """Indices mirrored into 0..n-1 at both ends without repeating the edge (-1 -> 1, n -> n - 2)."""
+    return (n - 1) - tf.abs((n - 1) - tf.abs(i))
 
 
 def cutout(seed, images, side: int):

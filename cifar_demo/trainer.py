@@ -112,8 +112,10 @@ def _fit(config: TrainConfig, run: runs.Run, data, report, writer, control, resu
     started = time.time()
     # lookahead first: at the last step it sets the weights that the monitor then saves
     own = [Lookahead(total)] * config.lookahead + [monitor]
-    model.fit(train_ds, initial_epoch=len(history), epochs=config.epochs, callbacks=own + list(callbacks),
-              verbose=0, shuffle=False)
+    # one endless iterator for the whole run: Keras would otherwise make a new one each epoch and throw away
+    # the one it had begun to fill (wasted work; with tf.data's autotuning on, a stall of seconds)
+    model.fit(train_ds.repeat(), steps_per_epoch=steps, initial_epoch=len(history), epochs=config.epochs,
+              callbacks=own + list(callbacks), verbose=0, shuffle=False)
     writer.phase(live.TESTING)
     seconds = earlier + time.time() - started - monitor.paused_seconds  # training time: pauses left out
     return _finish(config, run, model, monitor, parts, control.stop_requested(), seconds,

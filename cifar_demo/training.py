@@ -47,11 +47,17 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, config: TrainConfig, *,
 
     Training batches are shuffled, augmented as the config says and all full
     (so per-batch figures are comparable); evaluation batches keep the order.
+    What is shuffled is the images' numbers, and each batch is then gathered
+    whole: a shuffle buffer of the images themselves copied every image one by
+    one (150 MB of them each epoch). The pipeline runs two batches at a time
+    on fixed threads, without tf.data's autotuning: on 2 cores its thread kept
+    a finished iterator alive for up to 18 s (BENCHMARKS.md).
     """
     import tensorflow as tf
 
     from .augment import augment_batch
-    ds = tf.data.Dataset.from_tensor_slices((images, labels))
+    pixels, classes = tf.convert_to_tensor(images), tf.convert_to_tensor(labels)
+    ds = tf.data.Dataset.range(len(images))
     if training:
         ds = ds.shuffle(len(images), seed=config.seed, reshuffle_each_iteration=True)
     drop = training and len(images) >= config.batch_size
@@ -62,14 +68,18 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, config: TrainConfig, *,
         seeds = tf.data.Dataset.random(seed=config.seed, rerandomize_each_iteration=True).batch(2)
         ds = tf.data.Dataset.zip(ds, seeds)
 
-        def prepare(batch, seed):
-            x, y = batch
-            return normalize(augment_batch(seed, x, **amounts)), tf.one_hot(y, NUM_CLASSES)
+        def prepare(numbers, seed):
+            x = augment_batch(seed, tf.gather(pixels, numbers), **amounts)
+            return normalize(x), tf.one_hot(tf.gather(classes, numbers), NUM_CLASSES)
     else:
-        def prepare(x, y):
-            return normalize(x), tf.one_hot(y, NUM_CLASSES)
+        def prepare(numbers):
+            return normalize(tf.gather(pixels, numbers)), tf.one_hot(tf.gather(classes, numbers), NUM_CLASSES)
 
-    return ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    # plain Python control flow only: autograph's conversion would add half a second before the first batch
+    prepare = tf.autograph.experimental.do_not_convert(prepare)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return ds.map(prepare, num_parallel_calls=2).prefetch(2).with_options(options)
 
 
 # --- optimisation ---------------------------------------------------------------------------------------

@@ -78,6 +78,16 @@ def test_whitening_decorrelates_patches():
     assert np.abs(sub - np.diag(np.diag(sub))).max() < 0.1
 
 
+@pytest.mark.parametrize("k", [2, 3])
+def test_patch_covariance_is_that_of_every_patch_flattened_row_by_row(k):
+    import numpy as np
+    images = np.random.default_rng(k).random((5, 8, 7, 3)).astype("float32")
+    patches = [images[n, y:y + k, x:x + k].reshape(-1) for n in range(5) for y in range(8 - k + 1)
+               for x in range(7 - k + 1)]
+    np.testing.assert_allclose(models.patch_covariance(images, k), np.cov(np.array(patches), rowvar=False, bias=True),
+                               atol=1e-6)
+
+
 def test_identity_init_passes_input_channels_through_block_convs():
     import numpy as np
     spec = [conv(4), {"type": "block", "filters": 6, "activation": "relu"}, {"type": "gap"}, SOFTMAX_OUT]
