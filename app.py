@@ -6,5 +6,5 @@ from cifar_demo import ui
 st.set_page_config(page_title="cifar-demo: how a CNN sees CIFAR-10", page_icon="🧠", layout="wide")
 page = ui.navigation()
 ui.sidebar(page.url_path)
-with ui.routed():
+with ui.routed(page.url_path):
     page.run()

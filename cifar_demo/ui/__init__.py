@@ -44,13 +44,37 @@ def navigation(position: str = "sidebar"):
                           for path, title, icon, url in PAGES], position=position)
 
 
+NO_TENSORFLOW = {"", "glossary"}  # pages (url paths; "" is Home, at the root) that never import TensorFlow
+_tensorflow_lock = threading.Lock()
+_tensorflow = {"loaded": False}
+
+
+def load_tensorflow() -> None:
+    """Import Keras, and with it TensorFlow, once per process and one script thread at a time.
+
+    Two pages opened at once on a fresh server (each script run has its own
+    thread) would both import TensorFlow, each holding a part of it that the
+    other needs next; Python then hands one of them a half-imported module and
+    that page fails ("module ... has no attribute 'DatasetV2'"). So every page
+    but NO_TENSORFLOW's waits here for one import.
+    """
+    if _tensorflow["loaded"]:
+        return
+    with _tensorflow_lock:
+        import keras  # noqa: F401  (imports TensorFlow first)
+        _tensorflow["loaded"] = True
+
+
 @contextlib.contextmanager
-def routed():
-    """app.py runs the chosen page inside this, so pages can tell they were routed. An error no page
-    expected ends as a box that says what it was, in place of Streamlit's redacted one; its traceback goes
-    to the server's log. (st.stop and st.rerun are not errors: they pass through.)"""
+def routed(page_url: str):
+    """app.py runs the chosen page (its url path) inside this, so pages can tell they were routed, after
+    TensorFlow is loaded unless the page is one of NO_TENSORFLOW. An error no page expected ends as a box
+    that says what it was, in place of Streamlit's redacted one; its traceback goes to the server's log.
+    (st.stop and st.rerun are not errors: they pass through.)"""
     _routing.active = True
     try:
+        if page_url not in NO_TENSORFLOW:
+            load_tensorflow()
         yield
     except Exception as exc:
         if os.environ.get("CIFAR_DEMO_RAISE_ERRORS"):  # the tests' AppTest: an error is a failure there
