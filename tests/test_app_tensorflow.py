@@ -1,6 +1,7 @@
-"""TensorFlow in the app's server: imported once, before any page that needs it runs; never by Home or the Glossary.
+"""Home and the Glossary never import TensorFlow, so that a fresh server shows them at once.
 
-Each test runs in a fresh Python, as a fresh server starts: this test process has imported TensorFlow long ago.
+(That pages opened at once all open, which the one import of TensorFlow in ui.routed is for, is
+tests/test_browser.py's test_pages_opened_at_once_on_a_fresh_server_all_open.)
 """
 import json
 import os
@@ -11,30 +12,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 OPEN_PAGES = """
-import json, sys, threading
+import json, sys
 from streamlit.testing.v1 import AppTest
 
-def open_page(path, found):
+found = {}
+for path in sys.argv[2:]:
     at = AppTest.from_file(sys.argv[1], default_timeout=300)
     at.run()
     if path:
         at.switch_page(path)
         at.run()
-    found[path] = [str(e.value) for e in at.exception] + [e.value for e in at.error]
-
-found = {}
-threads = [threading.Thread(target=open_page, args=(path, found)) for path in sys.argv[2:]]
-for thread in threads:
-    thread.start()
-for thread in threads:
-    thread.join()
-print(json.dumps({"errors": found, "tensorflow": "tensorflow" in sys.modules}))
+    found[path] = [str(e.value) for e in at.exception] + [e.value for e in at.error] + [t.value for t in at.title]
+print(json.dumps({"opened": found, "tensorflow": "tensorflow" in sys.modules}))
 """
 
 
 def open_pages(*paths: str) -> dict:
-    """Open each page ("" for Home) in its own AppTest, all at once, in a fresh Python: its errors, and
-    whether TensorFlow was imported."""
+    """Open each page ("" for Home) in its own AppTest, one after the other, in a fresh Python (as a fresh
+    server starts; this test process imported TensorFlow long ago): its errors and titles, and whether
+    TensorFlow was imported."""
     done = subprocess.run([sys.executable, "-c", OPEN_PAGES, str(ROOT / "app.py"), *paths], cwd=ROOT,
                           capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert done.returncode == 0, done.stderr[-3000:]
@@ -43,12 +39,6 @@ def open_pages(*paths: str) -> dict:
 
 def test_home_and_the_glossary_open_without_tensorflow(runs_dir):
     result = open_pages("", "pages/glossary.py")
-    assert result == {"errors": {"": [], "pages/glossary.py": []}, "tensorflow": False}
+    assert result == {"opened": {"": ["How a CNN sees CIFAR-10"], "pages/glossary.py": ["Glossary"]},
+                      "tensorflow": False}
 
-
-def test_pages_opened_at_once_on_a_fresh_server_all_open(runs_dir):
-    # Before the pages waited for one import, two threads importing TensorFlow at once could leave one with a
-    # half-imported module: "module 'tensorflow.python.data.ops.dataset_ops' has no attribute 'DatasetV2'".
-    pages = ["pages/explore.py", "pages/train.py", "pages/inside.py", "pages/predict.py", "pages/labs.py"]
-    result = open_pages(*pages)
-    assert result == {"errors": dict.fromkeys(pages, []), "tensorflow": True}
