@@ -10,6 +10,9 @@ setting to settings.py; the Train page, the preview and the command line follow.
 Every draw is stateless: a function of a seed (two integers) that the
 pipeline derives from the run's seed for each batch, so the same seed gives the
 same augmentations whatever order parallel threads take the batches in.
+Pixels move by gathers of whole rows and columns, one index per image: a
+padded copy, tf.reverse and tf.where did the same at 5x the cost per batch,
+which on 2 cores the training step pays for (BENCHMARKS.md).
 """
 from __future__ import annotations
 

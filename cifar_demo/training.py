@@ -50,8 +50,9 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, config: TrainConfig, *,
     What is shuffled is the images' numbers, and each batch is then gathered
     whole: a shuffle buffer of the images themselves copied every image one by
     one (150 MB of them each epoch). The pipeline runs two batches at a time
-    on fixed threads, without tf.data's autotuning: on 2 cores its thread kept
-    a finished iterator alive for up to 18 s (BENCHMARKS.md).
+    on fixed threads, without tf.data's autotuning: on 2 cores, deleting an
+    iterator then waited for the autotuner's thread, 8-18 s in half the runs
+    (BENCHMARKS.md).
     """
     import tensorflow as tf
 
