@@ -60,7 +60,7 @@ def load_tensorflow() -> None:
     """
     if _tensorflow["loaded"]:
         return
-    with _tensorflow_lock:
+    with st.spinner("Starting TensorFlow: a few seconds, once after the app starts..."), _tensorflow_lock:
         import keras  # noqa: F401  (imports TensorFlow first)
         _tensorflow["loaded"] = True
 
