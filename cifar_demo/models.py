@@ -175,10 +175,10 @@ def fit_whitening(model, images: np.ndarray, *, eps: float = WHITEN_EPS) -> None
     for layer in model.layers:
         if not (isinstance(layer, layers.Conv2D) and layer.name.endswith("_whiten")):
             continue
-        eigval, eigvec = np.linalg.eigh(patch_covariance(images, layer.kernel_size[0]))
+        k = layer.kernel_size[0]
+        eigval, eigvec = np.linalg.eigh(patch_covariance(images, k))
         filters = eigvec.T[::-1] / np.sqrt(eigval[::-1, None] + eps)
         filters = np.concatenate([filters, -filters])  # (2*k*k*3, k*k*3)
-        k = layer.kernel_size[0]
         kernel = filters.reshape(-1, k, k, 3).transpose(1, 2, 3, 0)  # (k, k, 3, out)
         layer.kernel.assign(kernel.astype(np.float32))
         layer.bias.assign(np.zeros(layer.filters, np.float32))

@@ -43,22 +43,18 @@ def test_deep_link_first_on_a_fresh_server_gets_the_app(server, page, path, titl
     assert_no_exception(page)
 
 
-def test_pages_opened_at_once_on_a_fresh_server_all_open(server, browser):
+def test_pages_opened_at_once_on_a_fresh_server_all_open(server, page):
     # Before pages waited for one import of TensorFlow (ui.load_tensorflow), two pages importing it at once
     # could leave one with a half-imported module: "module 'tensorflow.python.data.ops.dataset_ops' has no
     # attribute 'DatasetV2'" in an error box, as CI once saw on the Train page.
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    try:
-        tabs = {path: context.new_page() for path in ("explore", "train", "results", "compare", "inside", "predict",
-                                                      "labs")}
-        for path, tab in tabs.items():  # each returns once the page is on its way: their scripts run together
-            tab.goto(f"{server.url}/{path}", wait_until="commit")
-        for path, tab in tabs.items():
-            settle(tab)
-            assert tab.locator("h1").count() > 0, f"{path} shows no title"
-            assert_no_exception(tab)
-    finally:
-        context.close()
+    paths = ("explore", "train", "results", "compare", "inside", "predict", "labs")
+    tabs = {path: page if path == paths[0] else page.context.new_page() for path in paths}  # closed with it
+    for path, tab in tabs.items():  # each returns once the page is on its way: their scripts run together
+        tab.goto(f"{server.url}/{path}", wait_until="commit")
+    for path, tab in tabs.items():
+        settle(tab)
+        assert tab.locator("h1").count() > 0, f"{path} shows no title"
+        assert_no_exception(tab)
 
 
 def test_upload_a_photo_and_a_bad_file_and_see_a_prediction(server, page):
