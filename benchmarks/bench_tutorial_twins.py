@@ -13,9 +13,11 @@ scripts compute in float32, as the tutorials do. The preset trains as the app
 does by default, "auto" (mixed bfloat16 on a CPU with bfloat16 instructions),
 and in float32: float32 against float32 compares the two training paths alone;
 auto against the script is what a learner of the app gets. Repeat r seeds both
-sides with ``--seed`` + r; even repeats train the script first and odd ones
-last, so that a slow spell of this shared machine does not fall on one side
-only.
+sides with ``--seed`` + r: the preset's whole run, the script's starting
+weights only, so that its images come in a new order each epoch as in the
+tutorial (``harness.seed_weights`` says why). Even repeats train the script
+first and odd ones last, so that a slow spell of this shared machine does not
+fall on one side only.
 
 Both sides test once on all 10,000 test images, one view each: the script with
 ``model.evaluate``, the preset as the app tests it at the end of a run,

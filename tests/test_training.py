@@ -105,6 +105,26 @@ def test_dataset_batches_are_normalised_one_hot_and_full(cifar):
     assert np.allclose(evaluation[0][0].numpy(), x[:64] / 255.0)  # no augmentation, order kept
 
 
+def _epoch_orders(seed: int, epochs: int = 3) -> list[list[int]]:
+    """The order of the images in each epoch, as the trainer feeds them: seeded as a run, one endless iterator."""
+    import keras
+    keras.utils.set_random_seed(seed)
+    x = np.zeros((192, 32, 32, 3), np.uint8)
+    x[:, 0, 0, 0] = np.arange(192)  # each image's number in its first pixel
+    ds = training.make_dataset(x, np.arange(192) % 10, TrainConfig(batch_size=64, seed=seed), training=True)
+    firsts = [int(v) for xb, _ in ds.repeat().take(3 * epochs) for v in np.rint(xb.numpy()[:, 0, 0, 0] * 255)]
+    return [firsts[i:i + 192] for i in range(0, len(firsts), 192)]
+
+
+def test_each_epoch_sees_the_images_in_a_new_order_and_a_seed_draws_the_same_orders():
+    # Keras's own fit on NumPy arrays, after keras.utils.set_random_seed, repeats one order every epoch
+    # (BENCHMARKS.md: it cost the plain two-block tutorial about 4 points); the app's pipeline must not
+    orders = _epoch_orders(seed=3)
+    assert all(sorted(order) == list(range(192)) for order in orders)  # every image once an epoch
+    assert orders[0] != orders[1] and orders[1] != orders[2]
+    assert _epoch_orders(seed=3) == orders and _epoch_orders(seed=4) != orders
+
+
 def test_precision_auto_falls_back_to_float32_without_bf16(monkeypatch):
     monkeypatch.setattr(settings, "cpu_has_bf16", lambda: False)
     assert settings.resolve_precision("auto") == "float32"

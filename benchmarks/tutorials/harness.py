@@ -1,6 +1,7 @@
 """What the four tutorial scripts share and no tutorial has: the CIFAR-10 archive read as
 ``keras.datasets.cifar10.load_data()`` would return it (which would download), the benchmark's options
-(``--epochs``, ``--subset``, ``--seed``) and the last line of JSON that bench_tutorial_twins.py reads.
+(``--epochs``, ``--subset``, ``--seed``), the seeding of the weights, and the last line of JSON that
+bench_tutorial_twins.py reads.
 
 Like the scripts, it imports nothing of cifar_demo.
 """
@@ -8,6 +9,7 @@ import argparse
 import json
 import os
 import pickle
+import random
 import tarfile
 
 import numpy as np
@@ -37,6 +39,21 @@ def load_data():
                 batches[name] = x, np.asarray(batch[b"labels"], np.uint8).reshape(-1, 1)
     train = [batches[f"data_batch_{i}"] for i in range(1, 6)]
     return (np.concatenate([x for x, _ in train]), np.concatenate([y for _, y in train])), batches["test_batch"]
+
+
+def seed_weights(seed: int) -> None:
+    """Seed the network's starting weights and its dropout, and nothing else: Python's and NumPy's random.
+
+    Keras 3 draws every layer's seed from Python's random. Not
+    ``keras.utils.set_random_seed``, which also sets TensorFlow's global seed:
+    Keras then shuffles NumPy training arrays in the same order every epoch
+    (the permutation is a seeded random op inside tf.data, made again with the
+    same seed for each epoch's iterator; tensorflow#35682 is the mechanism).
+    The tutorials set no seed and get a new order each epoch; with the same
+    order, two_block ended 63.7% instead of about 68% (BENCHMARKS.md).
+    """
+    random.seed(seed)
+    np.random.seed(seed)
 
 
 def options(doc: str, *, epochs: int) -> argparse.Namespace:

@@ -16,9 +16,10 @@ The one change from the tutorial: the images come from the archive named by
 CIFAR10_PATH, read by ``harness.load_data`` into what
 ``datasets.cifar10.load_data()`` returns (which would download). Added for the
 benchmark: ``--epochs``, ``--subset`` (train on the first N training images)
-and ``--seed``, epoch lines instead of progress bars (``verbose=2``), and a
-last line of JSON: test accuracy, seconds in ``fit``, epochs. Run beside its
-preset by benchmarks/bench_tutorial_twins.py.
+and ``--seed`` (seeds the starting weights, not the order: see
+``harness.seed_weights``), epoch lines instead of progress bars
+(``verbose=2``), and a last line of JSON: test accuracy, seconds in ``fit``,
+epochs. Run beside its preset by benchmarks/bench_tutorial_twins.py.
 """
 import os
 import time
@@ -26,13 +27,13 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import tensorflow as tf
-from harness import load_data, options, report
+from harness import load_data, options, report, seed_weights
 from tensorflow.keras import layers, models
 
 
 def main() -> None:
     args = options(__doc__, epochs=10)
-    tf.keras.utils.set_random_seed(args.seed)
+    seed_weights(args.seed)
 
     (train_images, train_labels), (test_images, test_labels) = load_data()
     train_images, train_labels = train_images[:args.subset], train_labels[:args.subset]

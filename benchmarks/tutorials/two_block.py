@@ -13,9 +13,10 @@ The one change from the tutorial form: the images come from the archive named
 by CIFAR10_PATH, read by ``harness.load_data`` into what
 ``keras.datasets.cifar10.load_data()`` returns (which would download). Added
 for the benchmark: ``--epochs``, ``--subset`` (train on the first N training
-images) and ``--seed``, epoch lines instead of progress bars (``verbose=2``),
-and a last line of JSON: test accuracy, seconds in ``fit``, epochs. Run beside
-its preset by benchmarks/bench_tutorial_twins.py.
+images) and ``--seed`` (seeds the starting weights, not the order: see
+``harness.seed_weights``), epoch lines instead of progress bars
+(``verbose=2``), and a last line of JSON: test accuracy, seconds in ``fit``,
+epochs. Run beside its preset by benchmarks/bench_tutorial_twins.py.
 """
 import os
 import time
@@ -23,13 +24,13 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras
-from harness import load_data, options, report
+from harness import load_data, options, report, seed_weights
 from keras import layers
 
 
 def main() -> None:
     args = options(__doc__, epochs=15)
-    keras.utils.set_random_seed(args.seed)
+    seed_weights(args.seed)
 
     (x_train, y_train), (x_test, y_test) = load_data()
     x_train, y_train = x_train[:args.subset], y_train[:args.subset]
