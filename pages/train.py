@@ -11,10 +11,11 @@ st.title("Train a network")
 st.caption("Each training runs in a process of its own: switch pages, reload, even stop the app, and it goes "
            "on. Come back here to watch it; every browser sees the same trainings.")
 
-training = live.training_now()
+training, waiting = live.training_now(), trainqueue.queued()
 for run in training or [r for r in [train_live.last_training()] if r is not None]:
     train_live.training_panel(run)
-train_live.queue_panel(trainqueue.queued())
+train_live.queue_panel(waiting)
+train_live.watch_for_changes(training, waiting)
 
 # While it trains the set-up is drawn only when opened: the browser redraws the whole page at each
 # progress update, and a page with every set-up widget cost it nearly twice the CPU, taken from the training.

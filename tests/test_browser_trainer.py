@@ -1,11 +1,13 @@
-"""A training started in the browser outlives its web server: Ctrl-C on it, a fresh server, the same run live."""
+"""A training outlives its web server (Ctrl-C on it, a fresh server, the same run live), and one started
+elsewhere appears on the pages already open."""
 import os
 import signal
+import time
 
 import pytest
 from browser import assert_no_exception, choose, settle, wait_for
 
-from cifar_demo import live, runs
+from cifar_demo import files, live, runs
 
 pytestmark = pytest.mark.browser
 
@@ -43,3 +45,32 @@ def test_ctrl_c_on_the_server_leaves_the_training_going_and_a_new_server_shows_i
 
     page.get_by_role("button", name="Stop").click()
     wait_for(lambda: run.status == runs.STOPPED, what="the stop")
+
+
+def test_a_training_started_from_the_command_line_appears_on_pages_already_open(serve, page, runs_dir):
+    """The Train page and the other pages' sidebars notice a training that started after they were drawn."""
+    server = serve(runs_dir)
+    page.goto(f"{server.url}/train")
+    settle(page)
+    other = page.context.new_page()
+    other.goto(f"{server.url}/explore")
+    settle(other)
+    main, sidebar = page.locator("[data-testid='stMain']"), other.locator("[data-testid='stSidebar']")
+    assert "Training now" not in main.inner_text() and "Watch the training" not in sidebar.inner_text()
+
+    # what `python -m cifar_demo train` leaves in the runs folder as it starts: a running run, its progress
+    run = runs.create({"preset": "two_block", "epochs": 8}, base=runs_dir)
+    files.write_json(run.path / live.LIVE_FILE, {"phase": live.RUNNING, "epoch": 1, "epochs": 8, "batch": 3,
+                                                 "steps_per_epoch": 100, "batches": [], "started": time.time()})
+    try:
+        wait_for(lambda: f"Training now: run {run.id}" in main.inner_text().replace("`", ""), timeout=30,
+                 what="the open Train page to show the new training")
+        wait_for(lambda: "Watch the training" in sidebar.inner_text(), timeout=30,
+                 what="the open Explore page's sidebar to show the new training")
+        assert run.id in sidebar.inner_text()
+    finally:
+        run.set_status(runs.STOPPED)
+    wait_for(lambda: "Watch the training" not in sidebar.inner_text(), timeout=30,
+             what="the sidebar's line to go once the training has ended")
+    assert_no_exception(page)
+    assert_no_exception(other)

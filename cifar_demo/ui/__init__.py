@@ -138,6 +138,7 @@ def modified(path: Path) -> int:
 
 # --- the shared sidebar ------------------------------------------------------------------------------------
 
+SIDEBAR_TRAINING = "sidebar_training"  # the run the sidebar's line showed last, if any
 SIDEBAR_POLL_SECONDS = 3.0  # how often the sidebar's line on a training under way updates: a glance, not the live view
 
 
@@ -151,9 +152,9 @@ def sidebar(page_url: str = "") -> None:
     with st.sidebar:
         presenter_toggle()
         trainqueue.ensure_worker()  # runs left waiting by a worker that is gone (a restarted machine) get one
-        training = live.training_now() if page_url != "train" else []
-        if training:
-            _training_line(training[0])
+        if page_url != "train":
+            st.session_state[SIDEBAR_TRAINING] = None  # what the page draws now; its reruns compare with it
+            _training_line()
         try:
             source = data.find_source(download=False)
             st.caption(f"Data: CIFAR-10 from `{source}`")
@@ -207,11 +208,17 @@ def presenter_toggle() -> None:
 
 
 @st.fragment(run_every=SIDEBAR_POLL_SECONDS)
-def _training_line(run: runs.Run) -> None:
-    """The training's epoch and progress, kept current on every page while it trains."""
-    snap = live.snapshot(run)
-    if not snap.active:
-        st.rerun()  # it has ended: redraw the page, without this line and with the finished run
+def _training_line() -> None:
+    """The training under way, kept current on every page: its epoch and progress. One started after the
+    page was drawn (in another browser, or from the command line) appears here too."""
+    training = live.training_now()
+    shown = st.session_state.get(SIDEBAR_TRAINING)
+    st.session_state[SIDEBAR_TRAINING] = training[0].id if training else None
+    if not training:
+        if shown is not None:
+            st.rerun()  # it has ended: redraw the page, without this line and with the finished run
+        return
+    snap = live.snapshot(training[0])
     st.progress(snap.progress, text=f"Training {snap.run_id}: epoch {snap.epoch}/{snap.epochs}, "
                                     f"{snap.progress:.0%}")
     st.page_link("pages/train.py", label="Watch the training", icon=":material/monitoring:")

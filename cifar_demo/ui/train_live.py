@@ -226,13 +226,6 @@ def queue_panel(waiting: list[runs.Run]) -> None:
     when the line moves (a run starts, or another session adds or cancels one)."""
     if not waiting:
         return
-    line = [run.id for run in waiting]
-
-    @st.fragment(run_every=POLL_SECONDS)
-    def watch_the_line():
-        if [run.id for run in trainqueue.queued()] != line:
-            st.rerun()
-
     with st.container(border=True):
         st.markdown(f"#### Waiting to train: {len(waiting)} run{'s' * (len(waiting) != 1)}")
         st.caption(f"Runs train one after another, {trainqueue.trainers()} at a time, in the order they were "
@@ -245,7 +238,20 @@ def queue_panel(waiting: list[runs.Run]) -> None:
                             f"{config.get('epochs', '?')} epochs")
                 st.button("Cancel", icon=":material/close:", key=f"train_cancel_{run.id}", type="tertiary",
                           on_click=_cancel, args=(run,))
-        watch_the_line()
+
+
+def watch_for_changes(training: list[runs.Run], waiting: list[runs.Run]) -> None:
+    """Redraw the page when a training starts or ends or the line of waiting runs changes, whoever did
+    it: this browser, another one, or the command line (``python -m cifar_demo train``)."""
+    drawn = ([run.id for run in training], [run.id for run in waiting])
+
+    # while one trains its live view already polls (and redraws the page when it ends): look less often
+    @st.fragment(run_every=CHART_SECONDS if training else POLL_SECONDS)
+    def watch():
+        if ([run.id for run in live.training_now()], [run.id for run in trainqueue.queued()]) != drawn:
+            st.rerun()
+
+    watch()
 
 
 def _cancel(run: runs.Run) -> None:
