@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import files, runs
 
@@ -45,6 +45,7 @@ class Snapshot:
     test_accuracy: float | None = None
     learning_rate: float | None = None  # the one in use now (after any change asked mid-run)
     changes: tuple = ()         # learning-rate changes asked mid-run: dicts step, epoch, after_epochs, from, to
+    started: float = 0.0        # when the run started (time.time()), for the elapsed time of one under way
 
     @property
     def active(self) -> bool:
@@ -218,7 +219,10 @@ def snapshot(run: runs.Run) -> Snapshot:
     with _cache_lock:
         cached = _cache.get(str(run.path))
     if cached is not None and cached[0] == stamp:
-        return cached[1]
+        snap = cached[1]
+        if snap.status in TRAINING or snap.status == runs.QUEUED:  # its clock runs on, paused or not
+            snap = replace(snap, elapsed_seconds=max(0.0, time.time() - snap.started))
+        return snap
     snap = _read(run, stamp[0])
     with _cache_lock:
         _cache[str(run.path)] = (stamp, snap)
@@ -244,7 +248,7 @@ def _read(run: runs.Run, status: str) -> Snapshot:
                     live.get("images_per_second") or 0.0,
                     live.get("eta_seconds") if status in (STARTING, RUNNING, PAUSED, TESTING) else None,
                     max(0.0, ended - started), record.get("error"), record.get("test_accuracy"),
-                    live.get("lr"), tuple(live.get("changes") or ()))
+                    live.get("lr"), tuple(live.get("changes") or ()), started)
 
 
 def _stop_pending(run: runs.Run) -> bool:

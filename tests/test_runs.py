@@ -1,11 +1,12 @@
 import json
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
 
-from cifar_demo import files, recipes, runs, transfer
+from cifar_demo import files, live, recipes, runs, transfer
 
 
 def test_atomic_write_leaves_the_old_file_whole_when_the_writer_dies(tmp_path):
@@ -110,3 +111,18 @@ def test_float32_copy_computes_in_float32_with_the_same_weights(cifar):
     assert copy.predict(images, verbose=0).dtype == np.float32
     np.testing.assert_allclose(copy.predict(images, verbose=0), mixed.predict(images, verbose=0), atol=0.02)
     assert transfer.float32_copy(copy) is copy  # float32 already: left as it is
+
+
+def test_the_elapsed_time_of_a_paused_training_runs_on_and_stops_when_it_ends():
+    run = runs.create({"preset": "fast", "epochs": 2})  # running, in this process
+    files.write_json(run.path / live.LIVE_FILE, {"phase": live.PAUSED, "epoch": 1, "epochs": 2,
+                                                 "started": time.time() - 60})
+    first = live.snapshot(run)
+    time.sleep(1.2)
+    again = live.snapshot(run)  # nothing in its folder changed while it was paused
+    assert first.status == again.status == live.PAUSED
+    assert 60 <= first.elapsed_seconds and again.elapsed_seconds >= first.elapsed_seconds + 1
+    run.set_status(runs.STOPPED)
+    ended = live.snapshot(run).elapsed_seconds
+    time.sleep(1.2)
+    assert live.snapshot(run).elapsed_seconds == ended
