@@ -25,17 +25,22 @@ try:
     source = data.find_source(download=False)
 except data.DataError as exc:
     source, problem = None, str(exc)
+# presenter mode's larger text needs more room: the classes in two rows, the steps two by two, the parts below
+# one under the other (at 1280 pixels its words were cut: "automo bile", "90.…")
+wide = not ui.presenting()
 if source is not None:
     cifar = ui.load_data()
     widgets.show_pixels(cifar.x_test[data.one_per_class(cifar.y_test, seed=7)], zoom=3,
-                        caption=list(data.CLASS_NAMES), per_row=10)
+                        caption=list(data.CLASS_NAMES), per_row=10 if wide else 5, gap="xxsmall")
 
-for column, (page, label, icon, text) in zip(st.columns(len(STEPS)), STEPS):
-    with column.container(border=True, height="stretch"):
-        st.page_link(page, label=f"**{label}**", icon=icon)
-        st.caption(text)
+per_row = len(STEPS) if wide else 2
+for start in range(0, len(STEPS), per_row):
+    for column, (page, label, icon, text) in zip(st.columns(per_row), STEPS[start:start + per_row]):
+        with column.container(border=True, height="stretch"):
+            st.page_link(page, label=f"**{label}**", icon=icon)
+            st.caption(text)
 
-data_col, models_col = st.columns(2, gap="large")
+data_col, models_col = st.columns(2, gap="large") if wide else (st.container(), st.container())
 with data_col:
     st.subheader("The data", divider="gray")
     st.markdown("**CIFAR-10**: 60,000 colour photos of 32×32 pixels, 6,000 of each class; 50,000 to train on "
@@ -50,7 +55,9 @@ with models_col:
     st.subheader("The models", divider="gray")
     all_runs, default = runs.list_runs(), runs.default_run()
     usable = runs.prediction_runs(all_runs, default)
-    runs_metric, models_metric, default_metric = st.columns(3)
+    # each metric as wide as its words, wrapping to a new line when the column is narrow: none is cut short
+    metrics = st.container(horizontal=True, gap="medium")
+    runs_metric, models_metric, default_metric = (metrics.container(width="content") for _ in range(3))
     runs_metric.metric("Training runs", len(all_runs))
     models_metric.metric("Models to predict with", len(usable))
     default_acc = default.summary()["test_accuracy"] if default else None

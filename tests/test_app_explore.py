@@ -48,6 +48,23 @@ def test_home_shows_the_four_steps_and_no_models_yet(monkeypatch):
     assert [img.captions[0] for img in at.get("image")] == list(CLASS_NAMES)
 
 
+@pytest.mark.parametrize("present, classes_per_row, steps_per_row", [("0", 10, 4), ("1", 5, 2)])
+def test_home_in_presenter_mode_gives_its_larger_words_room(present, classes_per_row, steps_per_row):
+    # at 1280 pixels presenter mode cut "automobile" in two and the default model's accuracy to "90.…"
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["present"] = present
+    at.run()
+    at.switch_page("pages/home.py")
+    at.run()
+    assert not at.exception
+    columns = at.main.columns
+    classes = [c.weight for c in columns if c.get("image")]
+    steps = [c.weight for c in columns if c.get("page_link")][:4]
+    assert len(classes) == 10 and classes == pytest.approx([1 / classes_per_row] * 10)
+    assert steps == pytest.approx([1 / steps_per_row] * 4)
+    assert [m.label for m in at.metric] == ["Training runs", "Models to predict with", "Default model"]
+
+
 def test_home_shows_the_training_under_way():
     run = runs.create({"preset": "two_block", "epochs": 4}, name="two_block")  # marked running by this process
     files.write_json(run.path / live.LIVE_FILE, {"phase": live.RUNNING, "epoch": 2, "epochs": 4, "batch": 5,

@@ -14,12 +14,13 @@ DEFAULT_MODEL = "Default model (ships with the app)"  # how every page names run
 CRISP = "<style>[data-testid='stImage'] img {image-rendering: pixelated;}</style>"
 
 
-def show_pixels(images, *, zoom: int, caption=None, per_row: int | None = None) -> None:
+def show_pixels(images, *, zoom: int, caption=None, per_row: int | None = None, gap: str = "small") -> None:
     """uint8 image(s) of shape (H, W, 3) or (N, H, W, 3), each pixel shown as a zoom x zoom block.
 
     Enlarged here, by whole pixels, and sent as PNG: JPEG would smear the
-    blocks. ``per_row`` puts N images in rows of that many columns, each image
-    as wide as its column; by default they keep their size and wrap as the page width allows.
+    blocks. ``per_row`` puts N images in rows of that many columns (``gap``
+    apart), each image as wide as its column; by default they keep their size
+    and wrap as the page width allows.
     """
     st.html(CRISP)
     big = pictures.upscale(images, zoom)
@@ -28,7 +29,7 @@ def show_pixels(images, *, zoom: int, caption=None, per_row: int | None = None) 
         return
     captions = caption if caption is not None else [None] * len(big)
     for start in range(0, len(big), per_row):
-        for column, image, text in zip(st.columns(per_row, gap="small"), big[start:start + per_row],
+        for column, image, text in zip(st.columns(per_row, gap=gap), big[start:start + per_row],
                                        captions[start:start + per_row]):
             column.image(image, caption=text, width="stretch", output_format="PNG")
 
