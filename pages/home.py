@@ -55,9 +55,7 @@ with models_col:
     st.subheader("The models", divider="gray")
     all_runs, default = runs.list_runs(), runs.default_run()
     usable = runs.prediction_runs(all_runs, default)
-    # each metric as wide as its words, wrapping to a new line when the column is narrow: none is cut short
-    metrics = st.container(horizontal=True, gap="medium")
-    runs_metric, models_metric, default_metric = (metrics.container(width="content") for _ in range(3))
+    runs_metric, models_metric, default_metric = widgets.metric_row(3)
     runs_metric.metric("Training runs", len(all_runs))
     models_metric.metric("Models to predict with", len(usable))
     default_acc = default.summary()["test_accuracy"] if default else None

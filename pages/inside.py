@@ -11,9 +11,7 @@ st.title("Inside the network")
 st.caption("Follow one image through the network: its answer and where it looked, then what each layer makes "
            "of it, then what the first layer looks for.")
 
-model_col, source_col, class_col, which_col = st.columns([4, 2, 1.5, 1.2], vertical_alignment="bottom")
-with model_col:
-    run = widgets.pick_model()
+run = widgets.pick_model()  # on a line of its own: its label ends in the model's accuracy
 if run is None:
     widgets.no_model_yet()
     st.stop()
@@ -23,7 +21,7 @@ except runs.RunError as exc:
     ui.error_box(f"**This model could not be loaded.** {exc} Choose another model, or train a new one.")
     st.stop()
 
-picked = view.pick_image(source_col, class_col, which_col)
+picked = view.pick_image(*st.columns([2, 1.5, 1.2], vertical_alignment="bottom", width=ui.scaled(640)))
 if picked is None:
     st.stop()
 name, image = picked

@@ -11,12 +11,11 @@ from cifar_demo.ui import predict as view  # after the guard: the heavier import
 st.title("Predict")
 st.caption("Show the network your own pictures. It sees only 32×32 pixels and knows only the 10 CIFAR-10 classes.")
 
-model_col, fit_col, k_col = st.columns([3, 1.2, 1.2], vertical_alignment="bottom")
-with model_col:
-    run = widgets.pick_model()
+run = widgets.pick_model()  # on a line of its own: its label ends in the model's accuracy
 if run is None:
     widgets.no_model_yet()
     st.stop()
+fit_col, k_col = st.columns([1.3, 1], vertical_alignment="bottom", width=ui.scaled(520))
 fit = fit_col.segmented_control("Fit", inference.FITS, default="crop", required=True, key="predict_fit",
                                 help=view.FIT_HELP)
 k = k_col.slider("Classes to show", 1, 10, 5, key="predict_k",

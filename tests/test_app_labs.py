@@ -47,7 +47,9 @@ def test_the_code_of_the_run_and_of_a_preset(tiny_runs, monkeypatch):
     monkeypatch.setenv("CIFAR_DEMO_RUNS", str(tiny_runs))
     at = open_tab("Show me the code")
     run = runs.list_runs(tiny_runs)[0]
-    assert "def build_model():" in at.code[0].value and "layers.Conv2D(32, 3" in at.code[0].value
+    command, script = at.code[0].value, at.code[1].value
+    assert "def build_model():" in script and "layers.Conv2D(32, 3" in script
+    assert command.startswith("python ") and command.endswith("_cifar10.py --epochs 1 --subset 2000")
     assert f"which for this run was {run.test_accuracy():.2%}" in texts(at, "info")
     at.selectbox(key="labs_code_of").select("long").run()
     assert not at.exception and "(1,975,096 parameters)" in texts(at, "info")

@@ -281,7 +281,8 @@ def test_the_setup_can_be_read_as_a_keras_script():
     at.session_state["train_code_open"] = True
     at.run()
     assert not at.exception
-    (code,) = at.get("code")
+    command, code = at.get("code")  # how to try it, then the script
+    assert command.value.endswith("--epochs 1 --subset 2000")
     assert "keras.Sequential" in code.value and "import cifar_demo" not in code.value
 
 

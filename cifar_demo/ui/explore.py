@@ -9,7 +9,7 @@ from .. import data, pictures
 from ..glossary import link
 from ..recipes import DEFAULT_PRESET
 from ..settings import AUGMENTATION, TrainConfig, in_section
-from . import cached_data
+from . import cached_data, presenting
 from .widgets import CRISP
 
 PER_PAGE = 40                    # images in one page of the Explore grid
@@ -52,8 +52,9 @@ def sample_grid(images: np.ndarray, labels: np.ndarray, shown: np.ndarray) -> No
     """The page's images in rows, each with its class as a button under it: a click opens it up close."""
     st.html(CRISP)
     opened = st.session_state.get(INDEX)
-    for start in range(0, len(shown), GRID_COLUMNS):
-        for column, i in zip(st.columns(GRID_COLUMNS, gap="small"), shown[start:start + GRID_COLUMNS]):
+    per_row = GRID_COLUMNS - presenting()  # presenter mode's larger names ("automobile") need the room
+    for start in range(0, len(shown), per_row):
+        for column, i in zip(st.columns(per_row, gap="xsmall"), shown[start:start + per_row]):
             i = int(i)
             column.image(pictures.upscale(images[i], THUMB), output_format="PNG")
             column.button(data.CLASS_NAMES[labels[i]], key=f"explore_open_{i}", type="tertiary",

@@ -8,6 +8,7 @@ from .. import calibration, lab_charts, runs
 from ..evaluation import tta_label
 from . import presented
 from .labs import evaluation_of, how_to_read
+from .widgets import metric_row
 
 
 def calibration_lab(run: runs.Run) -> None:
@@ -17,7 +18,7 @@ def calibration_lab(run: runs.Run) -> None:
         return
     r = calibration.reliability(ev.y_true, ev.proba)
     config = run.config
-    sure, error, right, mistakes = st.columns(4)
+    sure, error, right, mistakes = metric_row(4)
     sure.metric("How sure, on average", f"{r.mean_confidence:.1%}")
     right.metric("How often right", f"{r.overall_accuracy:.1%}")
     error.metric("Calibration error (ECE)", f"{100 * r.ece:.1f} points",

@@ -40,8 +40,10 @@ def show_code(source: codegen.Source, *, key: str) -> None:
                 f"as a Sequential list of {layers} Keras layers"
                 f"{f' ({params:,} parameters)' if params else ''}, and its training with {optimizer} at a peak "
                 f"learning rate of {c.learning_rate:g} for {c.epochs} epochs of "
-                f"{c.subset or 50_000:,} images. Copy it into a notebook, or save it and run "
-                f"`python {source.file_name} --epochs 1 --subset 2000` for a one-minute try{reached}.")
+                f"{c.subset or 50_000:,} images. Copy it into a notebook, or save it and run it as below for a "
+                f"one-minute try{reached}.")
+    # a block of its own, copied with one click: inline, a narrow page broke the command at a hyphen
+    st.code(f"python {source.file_name} --epochs 1 --subset 2000", language="bash")
     st.download_button("Download the script", text, file_name=source.file_name, mime="text/x-python",
                        icon=":material/download:", on_click="ignore", key=f"{key}_download")
     st.code(text, language="python", line_numbers=True, height=SCRIPT_HEIGHT)

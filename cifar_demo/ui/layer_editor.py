@@ -19,7 +19,8 @@ from ..spec import (
     remove_layer,
     set_param,
 )
-from . import error_box, scaled
+from . import error_box, presenting, scaled
+from .widgets import metric_row
 
 TRAIN_SPEC, TRAIN_EDITED, TRAIN_VERSION = "train_spec", "train_spec_edited", "train_spec_version"
 TRAIN_BASE = "train_base"        # the preset the layers and settings came from
@@ -79,7 +80,9 @@ def _layer_row(i: int, layer: dict, n: int, version: int, row: dict | None) -> N
     defaults, about = LAYER_TYPES.get(kind, ({}, "An unknown layer type."))
     params = {**defaults, **{k: v for k, v in layer.items() if k != "type"}}
     with st.container(border=True):
-        name_col, params_col, out_col = st.columns([1.7, 6, 1.5], vertical_alignment="center")
+        # presenter mode's larger words need a wider first column ("BatchNormalization" broke in two)
+        name_col, params_col, out_col = st.columns([2.3 if presenting() else 1.7, 6, 1.5],
+                                                   vertical_alignment="center")
         with name_col:
             st.markdown(f"**{i + 1}. {LAYER_NAMES.get(kind, kind)}**", help=about)
             if kind in ("block", "whiten", "pool"):
@@ -141,12 +144,14 @@ def spec_summary(spec: list[dict]) -> bool:
     table += [{"Layer": f"{r['index'] + 1}. {LAYER_NAMES.get(r['kind'], r['kind'])}",
                "Output shape": "×".join(map(str, r["output_shape"])),
                "Parameters": r["params"], "FLOPs": r["flops"]} for r in rows]
-    totals, details = st.columns([scaled(130), 300], gap="large")  # "12.3 MFLOPs" fits, at any text size
-    totals.metric("Parameters", f"{sum(r['params'] for r in rows):,}",
-                  help="The numbers training adjusts (and the frozen whitening filters).")
-    totals.metric("Work per image", _compact(sum(r["flops"] for r in rows), "FLOPs"),
-                  help="Arithmetic operations for one image through the network; a multiply-add counts as 2.")
-    details.dataframe(table, hide_index=True, height=35 * (len(table) + 1) + 3, column_config={
+    # the totals above the table, each as wide as its figure: beside it, a narrow page cut "39.9 MFL…" and
+    # the table's last digits
+    parameters, work = metric_row(2)
+    parameters.metric("Parameters", f"{sum(r['params'] for r in rows):,}",
+                      help="The numbers training adjusts (and the frozen whitening filters).")
+    work.metric("Work per image", _compact(sum(r["flops"] for r in rows), "FLOPs"),
+                help="Arithmetic operations for one image through the network; a multiply-add counts as 2.")
+    st.dataframe(table, hide_index=True, height=scaled(35 * (len(table) + 1) + 3), column_config={
         "Parameters": st.column_config.NumberColumn(format="localized"),
         "FLOPs": st.column_config.NumberColumn(format="localized")})
     return True

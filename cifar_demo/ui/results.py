@@ -11,7 +11,7 @@ from .. import charts, data, evaluation, pictures, reading, runs
 from ..config_table import config_rows, preset_title
 from ..confusion_chart import CELL, clicked, confusion_chart
 from ..glossary import link
-from . import error_box, howto, load_data, presented
+from . import error_box, howto, load_data, presented, presenting
 from .gradcam import cell_gradcam
 from .widgets import (
     accuracy_text,
@@ -20,6 +20,7 @@ from .widgets import (
     epoch_curves,
     how_tested,
     in_percent,
+    metric_row,
     percent_column,
     remember_run,
     run_label,
@@ -28,6 +29,8 @@ from .widgets import (
 RESULTS_RUN = "results_run"
 CELL_IMAGES = 12                 # test images shown for one confusion-matrix cell, the surest first
 CELL_ZOOM = 4                    # 32 px -> 128 px, each pixel a crisp 4x4 block
+MATRIX_STEP = 36                 # a confusion-matrix cell, px wide
+MATRIX_WIDTH = 470               # px: its 10 cells, the class names beside them and the axis title
 
 
 def no_runs_yet(shipped: bool) -> None:
@@ -54,7 +57,8 @@ def pick_runs(all_runs: list[runs.Run]) -> tuple[runs.Run, list[runs.Run]]:
         remember_run(wanted)
     ss[RESULTS_RUN] = current_run_id(all_runs)
     st.query_params["run"] = ss[RESULTS_RUN]
-    pick, compare = st.columns([3, 2])
+    # one under the other in presenter mode: a run's label ends in its test accuracy, cut in a narrower column
+    pick, compare = st.columns([3, 2]) if not presenting() else (st.container(), st.container())
     chosen = pick.selectbox("Run", list(by_id), key=RESULTS_RUN, format_func=labels.get,
                             on_change=_remember_choice,
                             help="Opens on the run you trained or looked at last; newest first, the model that "
@@ -67,7 +71,7 @@ def pick_runs(all_runs: list[runs.Run]) -> tuple[runs.Run, list[runs.Run]]:
 def run_overview(run: runs.Run) -> None:
     """Status, test accuracy, train time and epochs of one run, and what went wrong if anything did."""
     s = run.summary()
-    status, accuracy, seconds, epochs = st.columns(4)
+    status, accuracy, seconds, epochs = metric_row(4)
     status.metric("Status", s["status"])
     accuracy.metric("Test accuracy", accuracy_text(s["test_accuracy"]),
                     help=f"The share of test images it gets right, {how_tested(run)}: "
@@ -119,13 +123,18 @@ def confusion_explorer(run: runs.Run, ev: evaluation.Evaluation) -> None:
     seen = reading.read_confusion(counts)
     if true_key not in ss or pred_key not in ss:
         ss[true_key], ss[pred_key] = seen.worst[:2] if seen.worst else (names[0], names[0])
-    matrix, cell = st.columns(2, gap="medium")
+    # the chart keeps its size (its cells are clicked): the images sit beside it where the page is wide
+    # enough, else below it, never over it (in two equal columns they covered it at 1280 pixels); in
+    # presenter mode always below, where a row holds several of them
+    beside = st.container(horizontal=not presenting(), gap="medium")
+    matrix, cell = beside.container(width=MATRIX_WIDTH), beside.container(width="stretch")
     with matrix:
         normalized = st.toggle("Show each cell as a share of its true class", key="results_normalized",
                                help="The colours stay the same: each cell is coloured by its share of the row. "
                                     f"({link('confusion matrix', 'What a confusion matrix is')}.)")
         chart_key = f"results_confusion_{ss.get(version, 0)}"
-        st.altair_chart(confusion_chart(counts, normalized=normalized, shown=(ss[true_key], ss[pred_key]), step=36),
+        chart = confusion_chart(counts, normalized=normalized, shown=(ss[true_key], ss[pred_key]), step=MATRIX_STEP)
+        st.altair_chart(chart,
                         key=chart_key, on_select=lambda: _cell_clicked(chart_key, true_key, pred_key),
                         selection_mode=CELL, width="content")
         st.markdown(howto.confusion(seen))

@@ -7,7 +7,7 @@ import streamlit as st
 
 from .. import charts, live, runs, svg_charts, trainqueue
 from . import presented
-from .widgets import duration
+from .widgets import duration, metric_row
 
 POLL_SECONDS = 2.0               # how often the live view's progress reads the run's folder
 CHART_SECONDS = 5.0              # how often its charts redraw: seconds suffice, and each costs the browser
@@ -94,7 +94,7 @@ def _progress(snap: live.Snapshot, run: runs.Run) -> None:
     else:
         text = f"{snap.status.capitalize()} at epoch {snap.epoch}/{snap.epochs} · batch {snap.batch}/{steps}"
     st.progress(snap.progress, text=text)
-    speed, left, spent, score = st.columns(4)
+    speed, left, spent, score = metric_row(4)
     # the unit in the label: "1,067 images/s" is too wide for a quarter of the page and gets cut
     speed.metric("Speed, images/s", f"{snap.images_per_second:,.0f}" if snap.images_per_second else "–")
     left.metric("Time left", duration(snap.eta_seconds) if snap.active else "–",

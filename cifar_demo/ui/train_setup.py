@@ -203,13 +203,15 @@ def start_button(config: TrainConfig | None, busy: bool, *, key: str = "train_st
         if notice := st.session_state.pop("train_notice", None):
             st.success(notice, icon=":material/check_circle:")
     label = "Add to the queue" if busy else "Start training"
-    button, words = st.columns([1, 4], vertical_alignment="center")
-    button.button(label, type="primary", icon=":material/play_arrow:", key=key, disabled=config is None,
-                  on_click=_start, args=(config,), width="stretch",
-                  help="It trains in a process of its own: close the page, or stop the app, and it goes on."
-                  + (" It starts when the runs before it are done." if busy else ""))
+    # the button as wide as its label (in a fifth of the page, presenter mode cut it to "Start tra…"), the
+    # words beside it, or under it where the page is narrow
+    row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
+    row.button(label, type="primary", icon=":material/play_arrow:", key=key, disabled=config is None,
+               on_click=_start, args=(config,), width="content",
+               help="It trains in a process of its own: close the page, or stop the app, and it goes on."
+               + (" It starts when the runs before it are done." if busy else ""))
     if config is not None:
-        words.caption(expectation(estimates.estimate(config, runs.list_runs())))
+        row.caption(expectation(estimates.estimate(config, runs.list_runs())))
 
 
 def expectation(guess: estimates.Estimate) -> str:

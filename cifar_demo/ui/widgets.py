@@ -7,7 +7,7 @@ import streamlit as st
 from .. import charts, evaluation, pictures, reading, runs
 from ..config_table import preset_title
 from ..glossary import link
-from . import error_box, presented
+from . import error_box, presented, scaled
 
 DEFAULT_MODEL = "Default model (ships with the app)"  # how every page names runs.default_run()
 # the browser must not smooth the pixels either, when it scales an image to a narrow column or a HiDPI screen
@@ -32,6 +32,13 @@ def show_pixels(images, *, zoom: int, caption=None, per_row: int | None = None, 
         for column, image, text in zip(st.columns(per_row, gap=gap), big[start:start + per_row],
                                        captions[start:start + per_row]):
             column.image(image, caption=text, width="stretch", output_format="PNG")
+
+
+def metric_row(count: int) -> list:
+    """``count`` places for st.metric side by side, each as wide as its label and value, wrapping to a new
+    line where the page is narrow: in equal columns a long value was cut short ("14 min…", "90.…")."""
+    row = st.container(horizontal=True, gap="medium")
+    return [row.container(width="content") for _ in range(count)]
 
 
 def accuracy_text(accuracy: float | None) -> str:
@@ -117,7 +124,9 @@ def pick_model() -> runs.Run | None:
         return None
     by_id = {run.id: run for run in choices}
     st.session_state[PICK_MODEL] = current_run_id(choices)
+    # wide enough for the whole label, its test accuracy at the end ("· test 90.86%"), in presenter mode too
     chosen = st.selectbox("Model", list(by_id), format_func=lambda i: run_label(by_id[i]), key=PICK_MODEL,
+                          width=scaled(560),
                           on_change=lambda: remember_run(st.session_state[PICK_MODEL]),
                           help="Opens on the run you trained or looked at last. The accuracy is on the test "
                                f"images: {link('accuracy', 'what accuracy means')}.")
