@@ -118,7 +118,7 @@ def _epoch_orders(seed: int, epochs: int = 3) -> list[list[int]]:
 
 def test_each_epoch_sees_the_images_in_a_new_order_and_a_seed_draws_the_same_orders():
     # Keras's own fit on NumPy arrays, after keras.utils.set_random_seed, repeats one order every epoch
-    # (BENCHMARKS.md: it cost the plain two-block tutorial about 4 points); the app's pipeline must not
+    # (BENCHMARKS.md: it cost the plain two-block tutorial nearly 5 points); the app's pipeline must not
     orders = _epoch_orders(seed=3)
     assert all(sorted(order) == list(range(192)) for order in orders)  # every image once an epoch
     assert orders[0] != orders[1] and orders[1] != orders[2]
