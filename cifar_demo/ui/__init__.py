@@ -213,10 +213,10 @@ def _training_line() -> None:
     page was drawn (in another browser, or from the command line) appears here too."""
     training = live.training_now()
     shown = st.session_state.get(SIDEBAR_TRAINING)
-    st.session_state[SIDEBAR_TRAINING] = training[0].id if training else None
+    now = st.session_state[SIDEBAR_TRAINING] = training[0].id if training else None
+    if shown is not None and now != shown:
+        st.rerun()  # the one shown has ended (the next in the queue may have started): redraw the page with it
     if not training:
-        if shown is not None:
-            st.rerun()  # it has ended: redraw the page, without this line and with the finished run
         return
     snap = live.snapshot(training[0])
     st.progress(snap.progress, text=f"Training {snap.run_id}: epoch {snap.epoch}/{snap.epochs}, "

@@ -222,8 +222,8 @@ def _curves(snap: live.Snapshot, run: runs.Run) -> None:
 
 
 def queue_panel(waiting: list[runs.Run]) -> None:
-    """The runs waiting their turn, first in line first, each with a Cancel button; the page is redrawn
-    when the line moves (a run starts, or another session adds or cancels one)."""
+    """The runs waiting their turn, first in line first, each with a Cancel button (``watch_for_changes``
+    redraws the page when the line moves)."""
     if not waiting:
         return
     with st.container(border=True):
