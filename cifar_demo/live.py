@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from . import files, runs
 
@@ -40,12 +40,18 @@ class Snapshot:
     history: tuple = ()         # per-epoch dicts: epoch, loss, accuracy, val_loss, val_accuracy, lr
     images_per_second: float = 0.0
     eta_seconds: float | None = None
-    elapsed_seconds: float = 0.0
+    ended: float | None = None  # when it ended (time.time()); None while it trains or waits
     error: str | None = None
     test_accuracy: float | None = None
     learning_rate: float | None = None  # the one in use now (after any change asked mid-run)
     changes: tuple = ()         # learning-rate changes asked mid-run: dicts step, epoch, after_epochs, from, to
-    started: float = 0.0        # when the run started (time.time()), for the elapsed time of one under way
+    started: float = 0.0        # when the run started (time.time())
+
+    @property
+    def elapsed_seconds(self) -> float:
+        """Since the run started: until now while it trains or waits (paused too, when nothing in its
+        folder changes and the snapshot is read from the cache), else until it ended."""
+        return max(0.0, (time.time() if self.ended is None else self.ended) - self.started)
 
     @property
     def active(self) -> bool:
@@ -219,10 +225,7 @@ def snapshot(run: runs.Run) -> Snapshot:
     with _cache_lock:
         cached = _cache.get(str(run.path))
     if cached is not None and cached[0] == stamp:
-        snap = cached[1]
-        if snap.status in TRAINING or snap.status == runs.QUEUED:  # its clock runs on, paused or not
-            snap = replace(snap, elapsed_seconds=max(0.0, time.time() - snap.started))
-        return snap
+        return cached[1]
     snap = _read(run, stamp[0])
     with _cache_lock:
         _cache[str(run.path)] = (stamp, snap)
@@ -241,13 +244,13 @@ def _read(run: runs.Run, status: str) -> Snapshot:
             status = STOPPING
     training = status in TRAINING
     started = live.get("started") or record.get("created") or time.time()
-    ended = time.time() if training or status == runs.QUEUED else record.get("updated", time.time())
+    ended = None if training or status == runs.QUEUED else record.get("updated", time.time())
     return Snapshot(run.id, status, int(live.get("epoch") or max(1, len(history))),
                     int(live.get("epochs") or config.get("epochs") or 1), int(live.get("batch") or 0),
                     int(live.get("steps_per_epoch") or 0), tuple(live.get("batches") or ()), tuple(history),
                     live.get("images_per_second") or 0.0,
                     live.get("eta_seconds") if status in (STARTING, RUNNING, PAUSED, TESTING) else None,
-                    max(0.0, ended - started), record.get("error"), record.get("test_accuracy"),
+                    ended, record.get("error"), record.get("test_accuracy"),
                     live.get("lr"), tuple(live.get("changes") or ()), started)
 
 
