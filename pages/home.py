@@ -33,12 +33,10 @@ if source is not None:
     widgets.show_pixels(cifar.x_test[data.one_per_class(cifar.y_test, seed=7)], zoom=3,
                         caption=list(data.CLASS_NAMES), per_row=10 if wide else 5, gap="xxsmall")
 
-per_row = len(STEPS) if wide else 2
-for start in range(0, len(STEPS), per_row):
-    for column, (page, label, icon, text) in zip(st.columns(per_row), STEPS[start:start + per_row]):
-        with column.container(border=True, height="stretch"):
-            st.page_link(page, label=f"**{label}**", icon=icon)
-            st.caption(text)
+for column, (page, label, icon, text) in widgets.in_rows(STEPS, len(STEPS) if wide else 2):
+    with column.container(border=True, height="stretch"):
+        st.page_link(page, label=f"**{label}**", icon=icon)
+        st.caption(text)
 
 data_col, models_col = st.columns(2, gap="large") if wide else (st.container(), st.container())
 with data_col:

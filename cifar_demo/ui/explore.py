@@ -10,7 +10,7 @@ from ..glossary import link
 from ..recipes import DEFAULT_PRESET
 from ..settings import AUGMENTATION, TrainConfig, in_section
 from . import cached_data, presenting
-from .widgets import CRISP
+from .widgets import CRISP, in_rows
 
 PER_PAGE = 40                    # images in one page of the Explore grid
 GRID_COLUMNS = 5                 # images in a row of the grid, beside the close-up
@@ -53,14 +53,12 @@ def sample_grid(images: np.ndarray, labels: np.ndarray, shown: np.ndarray) -> No
     st.html(CRISP)
     opened = st.session_state.get(INDEX)
     per_row = GRID_COLUMNS - presenting()  # presenter mode's larger names ("automobile") need the room
-    for start in range(0, len(shown), per_row):
-        for column, i in zip(st.columns(per_row, gap="xsmall"), shown[start:start + per_row]):
-            i = int(i)
-            column.image(pictures.upscale(images[i], THUMB), output_format="PNG")
-            column.button(data.CLASS_NAMES[labels[i]], key=f"explore_open_{i}", type="tertiary",
-                          icon=":material/zoom_in:" if i == opened else None,
-                          help=f"Image #{i:,}: open it up close.", on_click=st.session_state.__setitem__,
-                          args=(INDEX, i))
+    for column, i in in_rows([int(i) for i in shown], per_row, gap="xsmall"):
+        column.image(pictures.upscale(images[i], THUMB), output_format="PNG")
+        column.button(data.CLASS_NAMES[labels[i]], key=f"explore_open_{i}", type="tertiary",
+                      icon=":material/zoom_in:" if i == opened else None,
+                      help=f"Image #{i:,}: open it up close.", on_click=st.session_state.__setitem__,
+                      args=(INDEX, i))
 
 
 def open_index(count: int, first: int) -> int:

@@ -134,8 +134,7 @@ def confusion_explorer(run: runs.Run, ev: evaluation.Evaluation) -> None:
                                     f"({link('confusion matrix', 'What a confusion matrix is')}.)")
         chart_key = f"results_confusion_{ss.get(version, 0)}"
         chart = confusion_chart(counts, normalized=normalized, shown=(ss[true_key], ss[pred_key]), step=MATRIX_STEP)
-        st.altair_chart(chart,
-                        key=chart_key, on_select=lambda: _cell_clicked(chart_key, true_key, pred_key),
+        st.altair_chart(chart, key=chart_key, on_select=lambda: _cell_clicked(chart_key, true_key, pred_key),
                         selection_mode=CELL, width="content")
         st.markdown(howto.confusion(seen))
     with cell:

@@ -28,10 +28,15 @@ def show_pixels(images, *, zoom: int, caption=None, per_row: int | None = None, 
         st.image(list(big) if big.ndim == 4 else big, caption=caption, width=big.shape[-2], output_format="PNG")
         return
     captions = caption if caption is not None else [None] * len(big)
-    for start in range(0, len(big), per_row):
-        for column, image, text in zip(st.columns(per_row, gap=gap), big[start:start + per_row],
-                                       captions[start:start + per_row]):
-            column.image(image, caption=text, width="stretch", output_format="PNG")
+    for column, (image, text) in in_rows(list(zip(big, captions)), per_row, gap=gap):
+        column.image(image, caption=text, width="stretch", output_format="PNG")
+
+
+def in_rows(items, per_row: int, *, gap: str = "small"):
+    """(column, item) for each item: the items in rows of ``per_row`` equal columns, ``gap`` apart (a last
+    short row keeps the same column width)."""
+    for start in range(0, len(items), per_row):
+        yield from zip(st.columns(per_row, gap=gap), items[start:start + per_row])
 
 
 def metric_row(count: int) -> list:
